@@ -1,0 +1,47 @@
+"""The lexical leg: BM25 with bm25s over stemmed content words."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from index.lexical import lexical_tokens
+
+
+def build_bm25(texts: list[str]) -> Any:
+    """Index texts with bm25s (Lucene scoring, default k1/b)."""
+    import bm25s
+
+    tokens = [lexical_tokens(t) or ["__empty__"] for t in texts]
+    retriever = bm25s.BM25()
+    retriever.index(tokens, show_progress=False)
+    return retriever
+
+
+def save_bm25(retriever: Any, folder: Path) -> None:
+    """Write the BM25 index as .npy and .json files (no pickle)."""
+    retriever.save(str(folder), allow_pickle=False, show_progress=False)
+
+
+def load_bm25(folder: Path) -> Any:
+    """Read a BM25 index written by ``save_bm25``."""
+    import bm25s
+
+    return bm25s.BM25.load(str(folder), allow_pickle=False, show_progress=False, verbosity=0)
+
+
+def bm25_scores(retriever: Any, query: str | list[str], count: int) -> np.ndarray:
+    """BM25 score of every document for a query (zeros when no query word is indexed).
+
+    Args:
+        retriever: the bm25s index.
+        query: the query text, or its lexical tokens.
+        count: the number of documents (the length of the result).
+    """
+    tokens = lexical_tokens(query) if isinstance(query, str) else query
+    ids = retriever.get_tokens_ids(tokens) if tokens else []
+    if not ids:
+        return np.zeros(count, dtype=np.float32)
+    return np.asarray(retriever.get_scores(ids), dtype=np.float32)

@@ -1,0 +1,158 @@
+"""Build an index from a corpus folder: read, parse, chunk, embed, store."""
+
+from __future__ import annotations
+
+import json
+import shutil
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+
+from index.acronyms import extract_acronyms
+from index.bm25 import build_bm25, save_bm25
+from index.chunker import chunk_document, embedding_text
+from index.config import BuildConfig
+from index.embedder import Embedder
+from index.reader import read_corpus
+from index.records import Chunk, SkippedFile
+from index.store import (
+    ACRONYMS,
+    BM25_DIR,
+    CHUNKS,
+    DENSE,
+    build_lock,
+    commit_version,
+    new_version_dir,
+    save_sentence_vectors,
+    write_chunks,
+)
+from index.structure import parse_blocks
+from index.tokens import count_tokens
+from index.vectors import build_vector_index, choose_kind, save_vector_index
+
+
+@dataclass(frozen=True)
+class BuildReport:
+    """What a build did."""
+
+    documents: int
+    chunks: int
+    seconds: float
+    skipped: tuple[SkippedFile, ...]
+    version: Path
+
+    def summary(self) -> str:
+        """One line for the terminal."""
+        line = f"indexed {self.documents} documents, {self.chunks} chunks in {self.seconds:.1f} s"
+        if self.skipped:
+            line += f"; skipped {len(self.skipped)} file(s)"
+        return line
+
+
+def build_index(
+    corpus_dir: Path,
+    index_dir: Path,
+    config: BuildConfig,
+    embedder: Embedder,
+    progress: bool = False,
+    on_stage: Callable[[str], None] | None = None,
+) -> BuildReport:
+    """Build a new index version and publish it atomically.
+
+    Args:
+        corpus_dir: folder of ``.txt``/``.md`` documents.
+        index_dir: where index versions live.
+        config: build settings (recorded in the manifest).
+        embedder: the embedding model.
+        progress: show a progress bar while embedding.
+        on_stage: called with a short message as each stage starts.
+
+    Returns:
+        A BuildReport.
+
+    Raises:
+        CorpusError: the corpus is missing or has nothing to index.
+        IndexLocked: another build holds the lock for too long.
+    """
+    started = time.perf_counter()
+    stage = on_stage or (lambda _message: None)
+    with build_lock(index_dir):
+        stage("reading corpus")
+        snapshot = read_corpus(corpus_dir, config.max_file_bytes)
+        stage("chunking")
+        chunks: list[Chunk] = []
+        snapshot_text = {d.doc_id: d.text for d in snapshot.documents}
+        for doc in snapshot.documents:
+            blocks = parse_blocks(doc.doc_id, doc.text)
+            chunks.extend(
+                chunk_document(
+                    doc,
+                    blocks,
+                    config.chunking,
+                    count_tokens,
+                    embedder.count_tokens,
+                    embedder.max_tokens,
+                )
+            )
+        sentences = unique_sentences(chunks)
+        stage(f"embedding {len(chunks)} chunks and {len(sentences)} sentences")
+        texts = [embedding_text(c) for c in chunks]
+        texts += [snapshot_text[d][a:b] for d, a, b in sentences]
+        all_vectors = embedder.embed(texts, progress=progress)
+        vectors, sentence_vectors = all_vectors[: len(chunks)], all_vectors[len(chunks) :]
+        staging = new_version_dir(index_dir)
+        try:
+            kind = choose_kind(len(chunks), config.vector_kind, config.hnsw_threshold)
+            save_vector_index(build_vector_index(vectors, kind), staging / DENSE)
+            write_chunks(chunks, staging / CHUNKS)
+            save_sentence_vectors(sentences, sentence_vectors, staging)
+            bm25_dir = staging / BM25_DIR
+            bm25_dir.mkdir()
+            save_bm25(build_bm25([lexical_text(c) for c in chunks]), bm25_dir)
+            acronyms = extract_acronyms(d.text for d in snapshot.documents)
+            (staging / ACRONYMS).write_text(json.dumps(acronyms, indent=1, ensure_ascii=False))
+            seconds = time.perf_counter() - started
+            manifest = {
+                "settings": config.fingerprint(),
+                "model": {
+                    "name": config.model,
+                    "dim": int(vectors.shape[1]),
+                    "max_tokens": embedder.max_tokens,
+                },
+                "vector_index": kind,
+                "corpus": {"dir": str(corpus_dir), "files": snapshot.fingerprint},
+                "skipped": [{"path": s.path, "reason": s.reason} for s in snapshot.skipped],
+                "counts": {
+                    "documents": len(snapshot.documents),
+                    "chunks": len(chunks),
+                    "acronyms": len(acronyms),
+                },
+                "build_seconds": round(seconds, 3),
+                "created_at": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
+            }
+            version = commit_version(index_dir, staging, manifest)
+        except BaseException:
+            shutil.rmtree(staging, ignore_errors=True)
+            raise
+    return BuildReport(
+        len(snapshot.documents),
+        len(chunks),
+        time.perf_counter() - started,
+        tuple(snapshot.skipped),
+        version,
+    )
+
+
+def unique_sentences(chunks: list[Chunk]) -> list[tuple[str, int, int]]:
+    """Every sentence of the chunks once, as (doc_id, start, end), in index order."""
+    seen: dict[tuple[str, int, int], None] = {}
+    for chunk in chunks:
+        for start, end in chunk.sentences:
+            seen.setdefault((chunk.doc_id, start, end), None)
+    return list(seen)
+
+
+def lexical_text(chunk: Chunk) -> str:
+    """What the BM25 leg indexes for a chunk: section headings, context and text."""
+    return "\n".join(p for p in (" ".join(chunk.section), chunk.context, chunk.text) if p)

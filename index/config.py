@@ -1,0 +1,50 @@
+"""The settings an index is built with; recorded in its manifest."""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, field
+from typing import Any
+
+from index.chunker import ChunkSettings
+from index.embedder import DEFAULT_MODEL
+from index.reader import DEFAULT_MAX_FILE_BYTES
+from index.store import FORMAT_VERSION
+from index.tokens import TOKENIZER_NAME
+from index.vectors import DEFAULT_HNSW_THRESHOLD, VECTOR_KINDS
+
+
+@dataclass(frozen=True)
+class BuildConfig:
+    """Everything that changes what an index contains.
+
+    Attributes:
+        model: sentence-transformers model name or path.
+        chunking: chunk budget and overlap.
+        vector_kind: ``auto``, ``flat`` or ``hnsw``.
+        hnsw_threshold: with ``auto``, the vector count from which HNSW is used.
+        max_file_bytes: corpus files larger than this are skipped.
+    """
+
+    model: str = DEFAULT_MODEL
+    chunking: ChunkSettings = field(default_factory=ChunkSettings)
+    vector_kind: str = "auto"
+    hnsw_threshold: int = DEFAULT_HNSW_THRESHOLD
+    max_file_bytes: int = DEFAULT_MAX_FILE_BYTES
+
+    def __post_init__(self) -> None:
+        if self.vector_kind not in VECTOR_KINDS:
+            raise ValueError(
+                f"unknown vector index kind {self.vector_kind!r}; choose one of {', '.join(VECTOR_KINDS)}"
+            )
+
+    def fingerprint(self) -> dict[str, Any]:
+        """The settings as stored in the manifest and compared on load."""
+        return {
+            "format_version": FORMAT_VERSION,
+            "model": self.model,
+            "tokenizer": TOKENIZER_NAME,
+            "chunking": asdict(self.chunking),
+            "vector_kind": self.vector_kind,
+            "hnsw_threshold": self.hnsw_threshold,
+            "max_file_bytes": self.max_file_bytes,
+        }

@@ -1,0 +1,31 @@
+"""Exceptions raised by the core; the CLI and HTTP edges translate them into messages."""
+
+from __future__ import annotations
+
+
+class QAError(Exception):
+    """Base class of every error this project raises on purpose."""
+
+
+class CorpusError(QAError):
+    """The corpus folder is missing, unreadable or holds no usable document."""
+
+
+class IndexNotFound(QAError):
+    """No index has been built in the index folder yet."""
+
+
+class StaleIndex(QAError):
+    """The index was built from another corpus or with other settings."""
+
+
+class CorruptIndex(QAError):
+    """An index file is missing, truncated or damaged."""
+
+
+class IndexLocked(QAError):
+    """Another process is building the index right now."""
+
+
+class ConfigError(QAError):
+    """A setting has a value that cannot be used."""

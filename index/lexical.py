@@ -1,0 +1,41 @@
+"""Word tokens for the BM25 leg, shared by indexing and querying so both agree."""
+
+from __future__ import annotations
+
+import re
+from functools import lru_cache
+from typing import Any
+
+# A compact English stop list: function words only, so content words like "first",
+# "two" or "state" keep their weight.
+STOPWORDS = frozenset(
+    ["a", "about", "above", "after", "again", "against", "all", "am", "an", "and", "any", "are", "as", "at", "be", "because", "been", "before", "being", "below", "between", "both", "but", "by", "can", "could", "did", "do", "does", "doing", "down", "during", "each", "few", "for", "from", "further", "had", "has", "have", "having", "he", "her", "here", "hers", "herself", "him", "himself", "his", "how", "i", "if", "in", "into", "is", "it", "its", "itself", "just", "me", "more", "most", "my", "myself", "no", "nor", "not", "now", "of", "off", "on", "once", "only", "or", "other", "our", "ours", "ourselves", "out", "over", "own", "same", "she", "should", "so", "some", "such", "than", "that", "the", "their", "theirs", "them", "themselves", "then", "there", "these", "they", "this", "those", "through", "to", "too", "under", "until", "up", "very", "was", "we", "were", "what", "when", "where", "which", "while", "who", "whom", "why", "will", "with", "would", "you", "your", "yours", "yourself", "yourselves", "also", "did", "does", "done", "many", "much"]
+)
+_TOKEN = re.compile(r"[a-z0-9]+(?:['’][a-z]+)?")
+
+
+@lru_cache(maxsize=1)
+def _stemmer() -> Any:
+    import Stemmer  # PyStemmer: Snowball's English stemmer
+
+    return Stemmer.Stemmer("english")
+
+
+def words(text: str) -> list[str]:
+    """Lower-cased alphanumeric words, possessives folded (``Japan's`` -> ``japan``)."""
+    return [re.sub(r"['’]s$", "", w) for w in _TOKEN.findall(text.lower())]
+
+
+def content_words(text: str) -> list[str]:
+    """Words without stop words."""
+    return [w for w in words(text) if w not in STOPWORDS]
+
+
+def stem(tokens: list[str]) -> list[str]:
+    """Snowball stems of the tokens."""
+    return list(_stemmer().stemWords(tokens))
+
+
+def lexical_tokens(text: str) -> list[str]:
+    """The BM25 tokens of a text: stemmed content words."""
+    return stem(content_words(text))

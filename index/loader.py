@@ -1,0 +1,111 @@
+"""Open a built index and tell whether it is current."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from index.bm25 import load_bm25
+from index.config import BuildConfig
+from index.errors import CorruptIndex, IndexNotFound
+from index.reader import corpus_fingerprint
+from index.records import Chunk
+from index.store import (
+    ACRONYMS,
+    BM25_DIR,
+    CHUNKS,
+    DENSE,
+    current_version,
+    load_sentence_vectors,
+    read_chunks,
+    read_manifest,
+    verify_files,
+)
+from index.vectors import load_vector_index
+
+
+@dataclass
+class LoadedIndex:
+    """A built index in memory: chunks, both search legs, the acronym table."""
+
+    version: Path
+    manifest: dict[str, Any]
+    chunks: list[Chunk]
+    vectors: Any
+    bm25: Any
+    acronyms: dict[str, str]
+    sentence_rows: dict[tuple[str, int, int], int] = field(default_factory=dict)
+    sentence_vectors: np.ndarray | None = None
+    by_id: dict[str, int] = field(init=False)
+
+    def __post_init__(self) -> None:
+        self.by_id = {c.chunk_id: i for i, c in enumerate(self.chunks)}
+
+
+@dataclass(frozen=True)
+class IndexStatus:
+    """Whether the index matches the corpus and settings, and if not, why."""
+
+    current: bool
+    reasons: tuple[str, ...]
+
+
+def load_index(index_dir: Path, verify: bool = True) -> LoadedIndex:
+    """Load the active index version.
+
+    Args:
+        index_dir: the index folder.
+        verify: check every file against its manifest checksum first.
+
+    Raises:
+        IndexNotFound: nothing built yet.
+        CorruptIndex: a file is missing, damaged or unreadable (the message names it).
+    """
+    version = current_version(index_dir)
+    manifest = read_manifest(version)
+    if verify:
+        verify_files(version, manifest)
+    try:
+        chunks = read_chunks(version / CHUNKS)
+        vectors = load_vector_index(version / DENSE)
+        bm25 = load_bm25(version / BM25_DIR)
+        acronyms = json.loads((version / ACRONYMS).read_text("utf-8"))
+        sentence_rows, sentence_vectors = load_sentence_vectors(version)
+    except (OSError, ValueError, KeyError, TypeError, RuntimeError) as exc:
+        raise CorruptIndex(
+            f"index in {version} cannot be read ({exc}); rebuild with: qa index --force"
+        ) from exc
+    if int(vectors.ntotal) != len(chunks):
+        raise CorruptIndex(f"index in {version} is inconsistent; rebuild with: qa index --force")
+    return LoadedIndex(
+        version, manifest, chunks, vectors, bm25, acronyms, sentence_rows, sentence_vectors
+    )
+
+
+def check_index(corpus_dir: Path, index_dir: Path, config: BuildConfig) -> IndexStatus:
+    """Compare the built index with the corpus on disk and the settings.
+
+    Returns:
+        ``current=True`` when nothing changed; otherwise the reasons it is stale.
+    """
+    try:
+        version = current_version(index_dir)
+        manifest = read_manifest(version)
+    except (IndexNotFound, CorruptIndex) as exc:
+        return IndexStatus(False, (str(exc),))
+    reasons: list[str] = []
+    built = manifest.get("settings", {})
+    wanted = config.fingerprint()
+    for key in sorted(set(built) | set(wanted)):
+        if built.get(key) != wanted.get(key):
+            reasons.append(f"setting {key} changed: {built.get(key)!r} -> {wanted.get(key)!r}")
+    old = manifest.get("corpus", {}).get("files", {})
+    new = corpus_fingerprint(corpus_dir, config.max_file_bytes) if corpus_dir.is_dir() else {}
+    reasons += [f"document added: {d}" for d in sorted(set(new) - set(old))]
+    reasons += [f"document removed: {d}" for d in sorted(set(old) - set(new))]
+    reasons += [f"document changed: {d}" for d in sorted(set(old) & set(new)) if old[d] != new[d]]
+    return IndexStatus(not reasons, tuple(reasons))

@@ -1,0 +1,249 @@
+"""Parse a document into structural blocks with section paths.
+
+Plain text (``.txt``) is read line by line. A line is classified as:
+
+* a numbered heading -- ``2 Title``, ``(1) Title``, ``A Title``, ``I. Title``...; each
+  numbering style gets a nesting level in the order the styles first appear, so the
+  same code works for documents numbered differently;
+* a title -- a short line in title case with no closing punctuation; before the first
+  numbered heading it is the document's front matter, later it opens an unnumbered
+  sub-section (a boxed column) or, when no text follows it, is a figure title;
+* a footnote -- ``• (1) Text`` explaining the marker ``(1)`` in the text above it;
+* a caption -- a line the source repeats twice, glued together (only one copy is kept);
+* a byline -- a short line starting with a box or bullet symbol;
+* a paragraph -- everything else.
+
+Markdown (``.md``) takes its structure from ``#`` headings; blocks are separated by
+blank lines.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+
+from index.records import Block
+
+MAX_HEADING_CHARS = 160
+
+# Numbering styles, most specific first. Group 1 is the heading text after the number.
+_NUMBERING: tuple[tuple[str, re.Pattern[str]], ...] = (
+    ("paren_number", re.compile(r"^\(\d{1,2}\)\s+(\S.*)$")),
+    ("roman", re.compile(r"^(?:[IVX]{1,5})\.\s+(\S.*)$")),
+    ("dotted_number", re.compile(r"^\d{1,2}(?:\.\d{1,2})+\.?\s+(\S.*)$")),
+    ("number", re.compile(r"^\d{1,2}\.?\s+([A-Z\"“].*)$")),
+    ("letter", re.compile(r"^[A-Z]\.?\s+([A-Z\"“].*)$")),
+    ("paren_letter", re.compile(r"^\([a-z]\)\s+(\S.*)$")),
+)
+_FOOTNOTE = re.compile(r"^\s*[•·*]\s*(\(\d{1,3}\)|\[\d{1,3}\]|\d{1,3}[.)])\s+\S")
+_BULLET_START = re.compile(r"^\s*[■□●○◆◇▶►•·*\-–]")
+_SMALL_WORDS = frozenset(
+    ["a", "an", "the", "and", "or", "nor", "but", "of", "for", "to", "in", "on", "at", "by", "with", "from", "as", "into", "via", "vs", "per"]
+)
+
+
+def parse_blocks(doc_id: str, text: str) -> list[Block]:
+    """Split a document into blocks, each with its section path.
+
+    Args:
+        doc_id: the document id; its suffix picks the parser (``.md`` or plain text).
+        text: the document text.
+
+    Returns:
+        Blocks in document order, covering every non-blank line exactly once (a caption
+        repeated twice is covered by one block over its first copy).
+    """
+    if doc_id.lower().endswith(".md"):
+        return _parse_markdown(text)
+    return _parse_plain(text)
+
+
+def _lines(text: str) -> Iterator[tuple[int, int]]:
+    """(start, end) of each line without its line break, blank lines included."""
+    pos = 0
+    for line in text.splitlines(keepends=True):
+        body = line.rstrip("\r\n")
+        yield pos, pos + len(body)
+        pos += len(line)
+
+
+def _trim(text: str, start: int, end: int) -> tuple[int, int]:
+    while start < end and text[start].isspace():
+        start += 1
+    while end > start and text[end - 1].isspace():
+        end -= 1
+    return start, end
+
+
+def numbering_style(line: str) -> str | None:
+    """The numbering style of a heading line, or None when the line is not one."""
+    stripped = line.strip()
+    if len(stripped) > MAX_HEADING_CHARS or stripped.endswith((".", ",", ";", ":")):
+        return None
+    for style, pattern in _NUMBERING:
+        match = pattern.match(stripped)
+        if match and looks_like_title(match.group(1)):
+            return style
+    return None
+
+
+def looks_like_title(line: str) -> bool:
+    """A short line in title case without closing punctuation."""
+    stripped = line.strip()
+    if not stripped or len(stripped) > MAX_HEADING_CHARS:
+        return False
+    if stripped[-1] in ".,;:!?" and not stripped.endswith(("U.S.", "Inc.")):
+        return False
+    words = [w.strip("“”\"'()[]–—─-") for w in stripped.split()]
+    words = [w for w in words if w and w[0].isalpha()]
+    if not words:
+        return False
+    content = [w for w in words if w.lower() not in _SMALL_WORDS]
+    if not content:
+        return False
+    capitalised = sum(1 for w in content if w[0].isupper())
+    return capitalised / len(content) >= 0.6
+
+
+def is_doubled(line: str) -> bool:
+    """Whether a line is one text repeated twice, glued together."""
+    n = len(line)
+    return n >= 20 and n % 2 == 0 and line[: n // 2] == line[n // 2 :]
+
+
+class _SectionStack:
+    """Tracks the heading path as numbered and unnumbered headings arrive."""
+
+    def __init__(self) -> None:
+        self.levels: dict[str, int] = {}
+        self.path: list[tuple[int, str]] = []  # (level, heading text)
+
+    def push(self, style: str, heading: str) -> None:
+        if style not in self.levels:
+            deepest = max(self.levels.values(), default=0)
+            self.levels[style] = deepest + 1
+        level = self.levels[style]
+        self.path = [(lv, h) for lv, h in self.path if lv < level]
+        self.path.append((level, heading))
+
+    def push_unnumbered(self, heading: str) -> None:
+        """An unnumbered title nests under the current numbered section."""
+        numbered = [(lv, h) for lv, h in self.path if lv < 100]
+        self.path = [*numbered, (100, heading)]
+
+    def section(self) -> tuple[str, ...]:
+        return tuple(h for _, h in self.path)
+
+
+def _parse_plain(text: str) -> list[Block]:
+    lines = [(a, b) for a, b in _lines(text)]
+    nonblank = [i for i, (a, b) in enumerate(lines) if text[a:b].strip()]
+    stack = _SectionStack()
+    blocks: list[Block] = []
+    seen_numbered = False
+    paragraph: tuple[int, int] | None = None  # a paragraph being joined across wrapped lines
+
+    def flush() -> None:
+        nonlocal paragraph
+        if paragraph is not None:
+            blocks.append(Block("paragraph", paragraph[0], paragraph[1], stack.section()))
+            paragraph = None
+
+    for position, index in enumerate(nonblank):
+        start, end = _trim(text, *lines[index])
+        line = text[start:end]
+        next_line = ""
+        if position + 1 < len(nonblank):
+            na, nb = lines[nonblank[position + 1]]
+            next_line = text[na:nb].strip()
+        blank_before = index == 0 or not text[slice(*lines[index - 1])].strip()
+
+        style = numbering_style(line)
+        if style is not None:
+            flush()
+            seen_numbered = True
+            stack.push(style, line)
+            blocks.append(Block("heading", start, end, stack.section()))
+            continue
+        if _FOOTNOTE.match(line):
+            flush()
+            marker = re.search(r"\(\d{1,3}\)|\[\d{1,3}\]|\d{1,3}", line)
+            blocks.append(
+                Block("footnote", start, end, stack.section(), marker.group(0) if marker else None)
+            )
+            continue
+        if is_doubled(line):
+            flush()
+            half = (end - start) // 2
+            blocks.append(Block("caption", start, start + half, stack.section()))
+            continue
+        if _BULLET_START.match(line) and len(line) <= MAX_HEADING_CHARS:
+            flush()
+            blocks.append(Block("byline", start, end, stack.section()))
+            continue
+        if looks_like_title(line) and (blank_before or paragraph is None):
+            flush()
+            if not seen_numbered:
+                blocks.append(Block("title", start, end, ()))
+            elif not next_line or numbering_style(next_line) is not None:
+                blocks.append(Block("figure", start, end, stack.section()))
+            else:
+                stack.push_unnumbered(line)
+                blocks.append(Block("heading", start, end, stack.section()))
+            continue
+        if paragraph is not None and not blank_before:
+            paragraph = (paragraph[0], end)  # a hard-wrapped paragraph continues
+        else:
+            flush()
+            paragraph = (start, end)
+    flush()
+    return blocks
+
+
+_MD_HEADING = re.compile(r"^(#{1,6})\s+(.+?)\s*#*\s*$")
+_MD_FENCE = re.compile(r"^\s*(```|~~~)")
+
+
+def _parse_markdown(text: str) -> list[Block]:
+    blocks: list[Block] = []
+    path: list[tuple[int, str]] = []
+    paragraph: tuple[int, int] | None = None
+    in_fence = False
+
+    def section() -> tuple[str, ...]:
+        return tuple(h for _, h in path)
+
+    def flush() -> None:
+        nonlocal paragraph
+        if paragraph is not None:
+            blocks.append(Block("paragraph", paragraph[0], paragraph[1], section()))
+            paragraph = None
+
+    for start, end in _lines(text):
+        raw = text[start:end]
+        if _MD_FENCE.match(raw):
+            in_fence = not in_fence
+        heading = None if in_fence else _MD_HEADING.match(raw)
+        if heading:
+            flush()
+            level = len(heading.group(1))
+            title = heading.group(2).strip()
+            path = [(lv, h) for lv, h in path if lv < level]
+            path.append((level, title))
+            a, b = _trim(text, start, end)
+            blocks.append(Block("heading", a, b, section()))
+            continue
+        if not raw.strip():
+            if not in_fence:
+                flush()
+            continue
+        a, b = _trim(text, start, end)
+        if paragraph is None:
+            paragraph = (a, b)
+        elif re.match(r"^\s*([-*+]|\d+[.)])\s", raw) and not in_fence:
+            flush()  # each list item is its own block
+            paragraph = (a, b)
+        else:
+            paragraph = (paragraph[0], b)
+    flush()
+    return blocks

@@ -1,0 +1,1 @@
+"""Query side: load the index, retrieve, answer with verified citations; the ``qa`` CLI."""

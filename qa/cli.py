@@ -1,0 +1,222 @@
+"""The ``qa`` command: index, ask, search, eval, serve.
+
+Errors from the core are translated here, and only here, into one line on stderr and a
+non-zero exit status.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import sys
+import textwrap
+import time
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+EXIT_ERROR = 2
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="qa", description="Ask questions of your documents; every answer cites its source."
+    )
+    sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+
+    def common(p: argparse.ArgumentParser) -> None:
+        p.add_argument("--corpus", type=Path, help="corpus folder (default: ./corpus)")
+        p.add_argument("--index-dir", type=Path, help="index folder (default: ./.qa_index)")
+
+    p = sub.add_parser("index", help="build the index (or check it with --check)")
+    common(p)
+    p.add_argument("--force", action="store_true", help="rebuild even if the index is current")
+    p.add_argument("--check", action="store_true", help="say whether the index is current")
+
+    for name, helptext in (
+        ("ask", "answer a question with citations"),
+        ("search", "list the passages that match a query"),
+    ):
+        p = sub.add_parser(name, help=helptext)
+        common(p)
+        p.add_argument("question", help="the question or query, in quotes")
+        p.add_argument("--k", type=int, default=None, help="passages to return (1-50)")
+        p.add_argument("--json", action="store_true", help="print JSON")
+
+    p = sub.add_parser("eval", help="run the evaluation suite on gold questions")
+    common(p)
+    p.add_argument("--gold", type=Path, default=None, help="gold JSONL file")
+    p.add_argument("--split", default="all", choices=("dev", "test", "all"))
+    p.add_argument("--k", type=int, default=10, help="passages retrieved per question")
+    p.add_argument("--json", action="store_true", help="print all metrics as JSON")
+    p.add_argument("--report", type=Path, default=None, help="write a report to this folder")
+    p.add_argument("--no-baselines", action="store_true", help="evaluate only the main system")
+    p.add_argument(
+        "--calibrate",
+        action="store_true",
+        help="fit the abstention threshold on this split and save it (use dev)",
+    )
+
+    p = sub.add_parser("serve", help="run the HTTP API and web page")
+    common(p)
+    p.add_argument("--host", default=None, help="address to listen on (default 127.0.0.1)")
+    p.add_argument("--port", type=int, default=None, help="port (default 8000)")
+    return parser
+
+
+def _settings(args: argparse.Namespace) -> Any:
+    from qa.settings import Settings
+
+    overrides: dict[str, Any] = {}
+    if getattr(args, "corpus", None) is not None:
+        overrides["corpus_dir"] = args.corpus
+    if getattr(args, "index_dir", None) is not None:
+        overrides["index_dir"] = args.index_dir
+    for name in ("host", "port"):
+        if getattr(args, name, None) is not None:
+            overrides[name] = getattr(args, name)
+    return Settings(**overrides)
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Entry point of the ``qa`` console script."""
+    os.environ.setdefault("HF_HUB_OFFLINE", "1")
+    os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
+    os.environ.setdefault("TRANSFORMERS_VERBOSITY", "error")
+    os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
+    args = _parser().parse_args(argv)
+    from index.errors import QAError
+
+    try:
+        handler = {
+            "index": cmd_index,
+            "ask": cmd_ask,
+            "search": cmd_search,
+            "eval": cmd_eval,
+            "serve": cmd_serve,
+        }[args.command]
+        return handler(args)
+    except QAError as exc:
+        print(f"qa: error: {exc}", file=sys.stderr)
+        return EXIT_ERROR
+    except ValueError as exc:  # invalid settings from the environment
+        print(f"qa: error: {str(exc).splitlines()[0]}", file=sys.stderr)
+        return EXIT_ERROR
+    except KeyboardInterrupt:
+        print("qa: interrupted", file=sys.stderr)
+        return 130
+
+
+def cmd_index(args: argparse.Namespace) -> int:
+    """``qa index``: build, force a rebuild, or check."""
+    from qa.service import QAService
+
+    service = QAService(_settings(args))
+    status = service.status()
+    if args.check:
+        if status.current:
+            print(f"index is current ({service.settings.index_dir})")
+            return 0
+        print("index is stale: " + "; ".join(status.reasons))
+        return 1
+    if status.current and not args.force:
+        print(f"index is current ({service.settings.index_dir}); use --force to rebuild")
+        return 0
+    report = service.build(progress=True)
+    for skipped in report.skipped:
+        print(f"skipped {skipped.path}: {skipped.reason}", file=sys.stderr)
+    print(report.summary())
+    return 0
+
+
+def _open_service(args: argparse.Namespace) -> Any:
+    from qa.service import QAService
+
+    service = QAService(_settings(args))
+    status = service.status()
+    if not status.current:
+        print("building the index: " + "; ".join(status.reasons), file=sys.stderr)
+    service.open(rebuild=True, progress=not status.current)
+    return service
+
+
+def cmd_ask(args: argparse.Namespace) -> int:
+    """``qa ask``: print the answer and its citations."""
+    from qa.errors import InvalidQuestion
+
+    if not args.question.strip():
+        raise InvalidQuestion("the question is empty")
+    service = _open_service(args)
+    started = time.perf_counter()
+    answer = service.ask(args.question, k=args.k)
+    elapsed = (time.perf_counter() - started) * 1000
+    if args.json:
+        print(json.dumps(answer.to_dict(), ensure_ascii=False, indent=2))
+        return 0
+    width = 88
+    if answer.abstained:
+        print("Not found in the sources.")
+        print(f"(confidence {answer.confidence:.2f}; the nearest passages are listed below)")
+    else:
+        print(f"Answer: {answer.answer}")
+        print(f"(confidence {answer.confidence:.2f}, {elapsed:.0f} ms)")
+        print("\nCitations:")
+        for n, c in enumerate(answer.citations, 1):
+            print(f"[{n}] {c.section}")
+            print(f"    {c.doc_id} characters {c.start}-{c.end}")
+            print(
+                textwrap.fill(
+                    f"“{c.quote}”", width, initial_indent="    ", subsequent_indent="    "
+                )
+            )
+    print("\nPassages:")
+    for n, p in enumerate(answer.passages, 1):
+        snippet = " ".join(p.text.split())
+        snippet = snippet[:160] + ("…" if len(snippet) > 160 else "")
+        print(f"{n}. {p.section} [{p.doc_id}:{p.start}-{p.end}]")
+        print(textwrap.fill(snippet, width, initial_indent="   ", subsequent_indent="   "))
+    return 0
+
+
+def cmd_search(args: argparse.Namespace) -> int:
+    """``qa search``: ranked passages."""
+    from qa.errors import InvalidQuestion
+
+    if not args.question.strip():
+        raise InvalidQuestion("the query is empty")
+    service = _open_service(args)
+    passages = service.search(args.question, k=args.k)
+    if args.json:
+        from dataclasses import asdict
+
+        print(json.dumps([asdict(p) for p in passages], ensure_ascii=False, indent=2))
+        return 0
+    for n, p in enumerate(passages, 1):
+        print(f"{n}. [{p.score:.4f}] {p.section} [{p.doc_id}:{p.start}-{p.end}]")
+        print(
+            textwrap.fill(
+                " ".join(p.text.split()), 88, initial_indent="   ", subsequent_indent="   "
+            )
+        )
+    return 0
+
+
+def cmd_eval(args: argparse.Namespace) -> int:
+    """``qa eval``: metrics for ours and the baselines."""
+    from eval.cli import run_eval_command
+
+    status: int = run_eval_command(args, _open_service(args))
+    return status
+
+
+def cmd_serve(args: argparse.Namespace) -> int:
+    """``qa serve``: the HTTP API and web page."""
+    from api.server import serve
+
+    status: int = serve(_settings(args))
+    return status
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,34 @@
+"""Errors of the query side (the base class lives in ``index.errors``)."""
+
+from __future__ import annotations
+
+from index.errors import (
+    ConfigError,
+    CorpusError,
+    CorruptIndex,
+    IndexLocked,
+    IndexNotFound,
+    QAError,
+    StaleIndex,
+)
+
+
+class InvalidQuestion(QAError):
+    """The question is empty, too long or otherwise unusable."""
+
+
+class NotFound(QAError):
+    """A passage or document id that does not exist."""
+
+
+__all__ = [
+    "ConfigError",
+    "CorpusError",
+    "CorruptIndex",
+    "IndexLocked",
+    "IndexNotFound",
+    "InvalidQuestion",
+    "NotFound",
+    "QAError",
+    "StaleIndex",
+]

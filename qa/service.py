@@ -1,0 +1,243 @@
+"""The query service: keeps the index and model loaded, answers and searches, caches.
+
+The CLI, the HTTP API and the evaluation all go through ``QAService`` -- there is one
+answering path.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections import OrderedDict
+from dataclasses import dataclass
+from pathlib import Path, PurePosixPath
+
+from index.builder import BuildReport, build_index
+from index.embedder import Embedder, SentenceTransformerEmbedder
+from index.errors import CorruptIndex, IndexNotFound
+from index.loader import IndexStatus, LoadedIndex, check_index, load_index
+from qa.answerer import Answerer, AnswerParams
+from qa.errors import InvalidQuestion, NotFound
+from qa.params import load_params
+from qa.query import analyse
+from qa.records import Answer, Passage
+from qa.retriever import Retriever
+from qa.settings import Settings
+
+
+@dataclass
+class _Loaded:
+    """Everything that must be swapped together when the index changes."""
+
+    index: LoadedIndex
+    retriever: Retriever
+    answerer: Answerer
+
+
+class QAService:
+    """Answer questions over the corpus with verified citations.
+
+    Args:
+        settings: the tool's settings.
+        embedder: the embedding model (built from the settings when omitted).
+        params: answer parameters (from the calibration file when omitted).
+    """
+
+    def __init__(
+        self,
+        settings: Settings,
+        embedder: Embedder | None = None,
+        params: AnswerParams | None = None,
+    ) -> None:
+        self.settings = settings
+        self.embedder: Embedder = embedder or SentenceTransformerEmbedder(settings.model)
+        self.params = params or load_params(threshold=settings.abstain_threshold)
+        self._loaded: _Loaded | None = None
+        self._cache: OrderedDict[tuple[str, int, str], Answer] = OrderedDict()
+        self._lock = threading.Lock()
+        self._build_lock = threading.Lock()
+        self.last_build: BuildReport | None = None
+
+    # -- index lifecycle -------------------------------------------------------------
+
+    def status(self) -> IndexStatus:
+        """Whether the built index matches the corpus and settings."""
+        return check_index(
+            self.settings.corpus_dir, self.settings.index_dir, self.settings.build_config()
+        )
+
+    def build(self, progress: bool = False) -> BuildReport:
+        """Build a new index version from the corpus (atomically published)."""
+        with self._build_lock:
+            report = build_index(
+                self.settings.corpus_dir,
+                self.settings.index_dir,
+                self.settings.build_config(),
+                self.embedder,
+                progress=progress,
+            )
+            self.last_build = report
+            return report
+
+    def open(self, rebuild: bool = True, progress: bool = False) -> None:
+        """Load the index, rebuilding it first when it is missing, stale or damaged.
+
+        Args:
+            rebuild: rebuild automatically; when False, load whatever is there.
+            progress: show a progress bar if a build happens.
+        """
+        if rebuild and not self.status().current:
+            self.build(progress=progress)
+        try:
+            index = load_index(self.settings.index_dir)
+        except (CorruptIndex, IndexNotFound):
+            if not rebuild:
+                raise
+            self.build(progress=progress)
+            index = load_index(self.settings.index_dir)
+        self._swap(index)
+
+    def reload(self) -> bool:
+        """Rebuild if the corpus or settings changed, then switch atomically.
+
+        Returns:
+            True when a new index was loaded.
+        """
+        if self._loaded is not None and self.status().current:
+            current = self._loaded.index.version
+            try:
+                from index.store import current_version
+
+                if current_version(self.settings.index_dir) == current:
+                    return False
+            except (IndexNotFound, CorruptIndex):
+                pass
+        self.open(rebuild=True)
+        return True
+
+    def _swap(self, index: LoadedIndex) -> None:
+        s = self.settings
+        retriever = Retriever(
+            index,
+            self.embedder,
+            fusion=s.fusion,
+            rrf_k=s.rrf_k,
+            dense_weight=s.dense_weight,
+            candidates=s.candidates,
+        )
+        loaded = _Loaded(index, retriever, Answerer(index, self.params))
+        with self._lock:
+            self._loaded = loaded
+            self._cache.clear()
+
+    @property
+    def loaded(self) -> _Loaded:
+        """The loaded index; opens it on first use."""
+        if self._loaded is None:
+            self.open()
+        assert self._loaded is not None
+        return self._loaded
+
+    @property
+    def ready(self) -> bool:
+        """Whether an index is loaded."""
+        return self._loaded is not None
+
+    # -- queries ---------------------------------------------------------------------
+
+    def validate_question(self, question: str) -> str:
+        """The question stripped, or InvalidQuestion when it cannot be asked."""
+        if not isinstance(question, str) or not question.strip():
+            raise InvalidQuestion("the question is empty")
+        if len(question) > self.settings.max_question_chars:
+            raise InvalidQuestion(
+                f"the question is too long ({len(question)} characters; "
+                f"the limit is {self.settings.max_question_chars})"
+            )
+        return question.strip()
+
+    def ask(self, question: str, k: int | None = None, mode: str = "hybrid") -> Answer:
+        """Answer a question with citations, or abstain.
+
+        Args:
+            question: the question in plain language.
+            k: how many passages to return (default from settings).
+            mode: retrieval mode (``hybrid``, or ``dense``/``bm25`` for baselines).
+        """
+        question = self.validate_question(question)
+        k = self._check_k(k)
+        loaded = self.loaded
+        key = (question, k, mode)
+        with self._lock:
+            cached = self._cache.get(key)
+            if cached is not None and self._loaded is loaded:
+                self._cache.move_to_end(key)
+                return cached
+        query = analyse(question, loaded.index.acronyms)
+        vector = loaded.retriever.embed_query(query.expanded) if mode != "bm25" else None
+        depth = max(k, loaded.answerer.params.passages)
+        hits = loaded.retriever.search(query.expanded, depth, mode=mode, vector=vector)
+        answer = loaded.answerer.answer(query, hits, vector)
+        if len(answer.passages) > k:
+            answer = _with_passages(answer, answer.passages[:k])
+        if self.settings.cache_size > 0:
+            with self._lock:
+                if self._loaded is loaded:
+                    self._cache[key] = answer
+                    while len(self._cache) > self.settings.cache_size:
+                        self._cache.popitem(last=False)
+        return answer
+
+    def search(self, query: str, k: int | None = None, mode: str = "hybrid") -> list[Passage]:
+        """Ranked passages for a query (no answer extraction)."""
+        query = self.validate_question(query)
+        k = self._check_k(k)
+        loaded = self.loaded
+        analysed = analyse(query, loaded.index.acronyms)
+        hits = loaded.retriever.search(analysed.expanded, k, mode=mode)
+        return [loaded.answerer._passage(h) for h in hits]
+
+    def passage(self, chunk_id: str) -> Passage:
+        """One passage by its chunk id.
+
+        Raises:
+            NotFound: no chunk has that id.
+        """
+        index = self.loaded.index
+        position = index.by_id.get(chunk_id)
+        if position is None:
+            raise NotFound(f"no passage with id {chunk_id!r}")
+        c = index.chunks[position]
+        return Passage(c.doc_id, c.chunk_id, c.section_path, c.start, c.end, c.text, 0.0)
+
+    def documents(self) -> list[str]:
+        """The ids of the indexed documents."""
+        return sorted({c.doc_id for c in self.loaded.index.chunks})
+
+    def document(self, doc_id: str) -> str:
+        """The text of an indexed document, exactly as the offsets refer to it.
+
+        Raises:
+            NotFound: the id is not an indexed document (paths outside the corpus never are).
+        """
+        if doc_id not in self.documents():
+            raise NotFound(f"no document with id {doc_id!r}")
+        relative = PurePosixPath(doc_id)
+        if relative.is_absolute() or ".." in relative.parts:
+            raise NotFound(f"no document with id {doc_id!r}")
+        root = self.settings.corpus_dir.resolve()
+        path = (root / Path(*relative.parts)).resolve()
+        if not path.is_relative_to(root) or not path.is_file():
+            raise NotFound(f"no document with id {doc_id!r}")
+        return path.read_bytes().decode("utf-8")
+
+    def _check_k(self, k: int | None) -> int:
+        value = self.settings.k if k is None else k
+        if not 1 <= value <= 50:
+            raise InvalidQuestion(f"k must be between 1 and 50 (got {value})")
+        return value
+
+
+def _with_passages(answer: Answer, passages: list[Passage]) -> Answer:
+    from dataclasses import replace
+
+    return replace(answer, passages=passages)

