@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import hashlib
 from dataclasses import asdict, dataclass, field
+from functools import lru_cache
+from pathlib import Path
 from typing import Any
 
 from index.chunker import ChunkSettings
@@ -11,6 +14,19 @@ from index.reader import DEFAULT_MAX_FILE_BYTES
 from index.store import FORMAT_VERSION
 from index.tokens import TOKENIZER_NAME
 from index.vectors import DEFAULT_HNSW_THRESHOLD, VECTOR_KINDS
+
+# Modules whose code decides what an index contains: a change to any of them makes
+# existing indexes stale, so users get a rebuild instead of offsets from older code.
+PIPELINE_MODULES = ("structure", "sentences", "chunker", "acronyms", "lexical", "bm25", "builder")
+
+
+@lru_cache(maxsize=1)
+def pipeline_hash() -> str:
+    """A short hash of the source of the modules that shape the index."""
+    digest = hashlib.sha256()
+    for name in PIPELINE_MODULES:
+        digest.update((Path(__file__).parent / f"{name}.py").read_bytes())
+    return digest.hexdigest()[:16]
 
 
 @dataclass(frozen=True)
@@ -41,6 +57,7 @@ class BuildConfig:
         """The settings as stored in the manifest and compared on load."""
         return {
             "format_version": FORMAT_VERSION,
+            "pipeline": pipeline_hash(),
             "model": self.model,
             "tokenizer": TOKENIZER_NAME,
             "chunking": asdict(self.chunking),

@@ -1,10 +1,12 @@
 """Extract a short answer from the retrieved passages, cite it, or abstain.
 
-Sentences of the top passages are scored against the question (embedding similarity,
-weighted term overlap, section match, passage rank, presence of a span of the expected
-answer type). The best sentence is the citation; the answer is the span of the expected
-type nearest the question's terms in it, or the sentence itself. A confidence in [0, 1]
-combines the signals; below the calibrated threshold the answerer abstains.
+Candidate sentences come from the top passages and from a sentence-level embedding
+search. Each is scored against the question (embedding similarity, IDF-weighted
+coverage of the question's concepts, section match, passage rank, presence of a span of
+the expected answer type). The best sentence is the citation; the answer is the span of
+the expected type nearest the question's words in it, or the sentence itself. A
+confidence in [0, 1] combines the signals; below the calibrated threshold the answerer
+abstains and only lists the nearest passages.
 """
 
 from __future__ import annotations
@@ -20,7 +22,7 @@ from index.chunker import section_label
 from index.lexical import content_words, stem
 from index.loader import LoadedIndex
 from index.records import Chunk
-from qa.query import Query
+from qa.query import Concept, Query
 from qa.records import Answer, Citation, Passage
 from qa.retriever import Hit
 from qa.spans import Span, find_spans
@@ -30,18 +32,20 @@ from qa.spans import Span, find_spans
 class AnswerParams:
     """Weights of the sentence score and of the confidence; tuned on the dev split."""
 
-    passages: int = 4  # how many top passages supply candidate sentences
+    passages: int = 3  # top passages that supply candidate sentences
+    sentence_hits: int = 8  # extra candidates from sentence-level embedding search
     w_dense: float = 1.0
-    w_lexical: float = 1.0
-    w_section: float = 0.2
-    w_rank: float = 0.3
-    w_type: float = 0.3
-    # confidence = sigmoid(c_bias + c_dense * dense + c_cover * coverage + c_type * has_type)
+    w_lexical: float = 1.5
+    w_section: float = 0.0
+    w_rank: float = 0.15
+    w_type: float = 0.15
+    type_margin: float = 0.15  # how far below the best a typed sentence may score
+    # confidence = sigmoid(c_bias + c_dense * dense + c_cover * coverage + c_type * type)
     c_bias: float = -4.0
     c_dense: float = 6.0
     c_cover: float = 3.0
     c_type: float = 1.0
-    threshold: float = 0.5
+    threshold: float = 0.0
 
 
 @dataclass(frozen=True)
@@ -49,7 +53,7 @@ class Candidate:
     """A scored sentence."""
 
     chunk: Chunk
-    rank: int
+    rank: int  # rank of its passage among the hits (len(hits) when found by sentence search)
     start: int
     end: int
     text: str
@@ -71,6 +75,9 @@ class Answerer:
         self.index = index
         self.params = params or AnswerParams()
         self._idf = _idf_table(index.chunks)
+        self._max_idf = max(self._idf.values(), default=1.0)
+        self._sentence_keys = sorted(index.sentence_rows, key=lambda k: index.sentence_rows[k])
+        self._chunk_of_sentence = _chunk_of_sentence(index)
 
     def answer(self, query: Query, hits: Sequence[Hit], query_vector: np.ndarray | None) -> Answer:
         """Answer a question from its hits.
@@ -83,87 +90,88 @@ class Answerer:
         Returns:
             The Answer with citations and passages; ``abstained`` when confidence is low.
         """
-        passages = [self._passage(h) for h in hits]
-        candidates = self._candidates(query, hits, query_vector)
+        passages = [self.passage(h) for h in hits]
+        candidates = self.candidates(query, hits, query_vector)
         if not candidates:
             return Answer(query.text, None, True, 0.0, [], passages)
         best = max(candidates, key=lambda c: c.score)
-        span = self._pick_span(query, best)
-        if span is None and query.answer_type:
-            typed = [c for c in candidates if c.spans and c.score >= best.score - 0.15]
+        if query.answer_type and query.answer_type != "reason" and not best.spans:
+            margin = self.params.type_margin
+            typed = [c for c in candidates if c.spans and c.score >= best.score - margin]
             if typed:
                 best = max(typed, key=lambda c: c.score)
-                span = self._pick_span(query, best)
-        confidence = self._confidence(best, span is not None, query.answer_type is not None)
-        citation = Citation(
-            best.chunk.doc_id,
-            best.chunk.chunk_id,
-            best.chunk.section_path,
-            best.start,
-            best.end,
-            best.text,
-            round(best.score, 4),
-        )
+        span = self.pick_span(query, best)
+        confidence = self.confidence(best, span is not None, query.answer_type is not None)
+        if confidence < self.params.threshold:
+            return Answer(query.text, None, True, round(confidence, 4), [], passages)
+        citation = Citation(best.chunk.doc_id, best.chunk.chunk_id, best.chunk.section_path,
+                            best.start, best.end, best.text, round(best.score, 4))
         if span is not None:
-            text = span.text(best.text)
-            a_start = best.start + span.start
+            text, start = span.text(best.text), best.start + span.start
         else:
-            text, a_start = best.text, best.start
-        abstained = confidence < self.params.threshold
-        return Answer(
-            question=query.text,
-            answer=None if abstained else text,
-            abstained=abstained,
-            confidence=round(confidence, 4),
-            citations=[] if abstained else [citation],
-            passages=passages,
-            answer_start=None if abstained else a_start,
-            answer_end=None if abstained else a_start + len(text),
-        )
+            text, start = best.text, best.start
+        return Answer(query.text, text, False, round(confidence, 4), [citation], passages,
+                      answer_start=start, answer_end=start + len(text))
 
-    def _passage(self, hit: Hit) -> Passage:
+    def passage(self, hit: Hit) -> Passage:
+        """The Passage record of a hit."""
         c = self.index.chunks[hit.index]
-        return Passage(
-            c.doc_id, c.chunk_id, c.section_path, c.start, c.end, c.text, round(hit.score, 6)
-        )
+        return Passage(c.doc_id, c.chunk_id, c.section_path, c.start, c.end, c.text,
+                       round(hit.score, 6))
 
-    def _candidates(
+    def candidates(
         self, query: Query, hits: Sequence[Hit], query_vector: np.ndarray | None
     ) -> list[Candidate]:
+        """Score every candidate sentence."""
         p = self.params
-        weights = {t: self._idf.get(t, self._max_idf) for t in query.terms}
-        total = sum(weights.values()) or 1.0
-        seen: set[tuple[str, int]] = set()
-        out: list[Candidate] = []
-        for rank, hit in enumerate(hits[: p.passages]):
+        weights = [self._weight(c) for c in query.concepts]
+        total = sum(weights) or 1.0
+        rank_of = {h.index: r for r, h in enumerate(hits)}
+        pool: dict[tuple[str, int, int], int] = {}  # sentence key -> chunk position
+        for hit in hits[: p.passages]:
             chunk = self.index.chunks[hit.index]
-            section_terms = set(stem(content_words(section_label(chunk.section))))
-            section_cover = sum(w for t, w in weights.items() if t in section_terms) / total
             for s, e in chunk.sentences:
-                if (chunk.doc_id, s) in seen:
-                    continue
-                seen.add((chunk.doc_id, s))
-                text = chunk.text[s - chunk.start : e - chunk.start]
-                terms = set(stem(content_words(text)))
-                coverage = sum(w for t, w in weights.items() if t in terms) / total
-                dense = self._sentence_similarity(chunk.doc_id, s, e, query_vector)
-                spans = tuple(self._typed_spans(query, text))
-                score = (
-                    p.w_dense * dense
-                    + p.w_lexical * coverage
-                    + p.w_section * section_cover
-                    + p.w_rank / (rank + 1)
-                    + (p.w_type if spans else 0.0)
-                )
-                out.append(Candidate(chunk, rank, s, e, text, score, dense, coverage, spans))
+                pool.setdefault((chunk.doc_id, s, e), hit.index)
+        for key in self._nearest_sentences(query_vector, p.sentence_hits):
+            pool.setdefault(key, self._chunk_of_sentence[key])
+        out: list[Candidate] = []
+        section_cache: dict[int, float] = {}
+        for key, position in pool.items():
+            chunk = self.index.chunks[position]
+            _, s, e = key
+            text = chunk.text[s - chunk.start : e - chunk.start]
+            terms = set(stem(content_words(text)))
+            coverage = sum(w for c, w in zip(query.concepts, weights, strict=True)
+                           if c.matched_by(terms)) / total
+            if position not in section_cache:
+                section_terms = set(stem(content_words(section_label(chunk.section))))
+                section_cache[position] = sum(
+                    w for c, w in zip(query.concepts, weights, strict=True)
+                    if c.matched_by(section_terms)) / total
+            dense = self._sentence_similarity(key, query_vector)
+            spans = tuple(self._typed_spans(query, text))
+            rank = rank_of.get(position, len(hits))
+            score = (p.w_dense * dense + p.w_lexical * coverage
+                     + p.w_section * section_cache[position] + p.w_rank / (rank + 1)
+                     + (p.w_type if spans else 0.0))
+            out.append(Candidate(chunk, rank, s, e, text, score, dense, coverage, spans))
         return out
 
-    def _sentence_similarity(
-        self, doc_id: str, start: int, end: int, query_vector: np.ndarray | None
-    ) -> float:
+    def _weight(self, concept: Concept) -> float:
+        return max((self._idf.get(t, self._max_idf) for t in concept.words), default=0.0)
+
+    def _nearest_sentences(self, query_vector: np.ndarray | None, n: int) -> list[tuple[str, int, int]]:
+        vectors = self.index.sentence_vectors
+        if query_vector is None or vectors is None or n <= 0 or not len(vectors):
+            return []
+        scores = vectors @ query_vector
+        top = np.argsort(-scores)[:n]
+        return [self._sentence_keys[int(i)] for i in top]
+
+    def _sentence_similarity(self, key: tuple[str, int, int], query_vector: np.ndarray | None) -> float:
         if query_vector is None or self.index.sentence_vectors is None:
             return 0.0
-        row = self.index.sentence_rows.get((doc_id, start, end))
+        row = self.index.sentence_rows.get(key)
         if row is None:
             return 0.0
         return float(self.index.sentence_vectors[row] @ query_vector)
@@ -171,46 +179,102 @@ class Answerer:
     def _typed_spans(self, query: Query, text: str) -> list[Span]:
         if not query.answer_type or query.answer_type == "reason":
             return []
-        question_terms = set(query.question_terms) | set(stem(content_words(query.expanded)))
+        question_terms = set(query.terms)
+        question_lower = query.text.lower()
         spans = []
         for span in find_spans(text, query.answer_type):
-            span_terms = set(stem(content_words(span.text(text))))
+            span_text = span.text(text)
+            span_terms = set(stem(content_words(span_text)))
             if span_terms and span_terms <= question_terms:
                 continue  # the question already says it
-            if not span_terms and span.text(text).lower() in query.text.lower():
+            if span_text.lower() in question_lower:
                 continue
-            spans.append(span)
+            if query.granularity and not _has_granularity(span_text, query.granularity):
+                continue
+            spans.append(_strip_known_words(span, text, question_terms))
         return spans
 
-    def _pick_span(self, query: Query, candidate: Candidate) -> Span | None:
-        """The typed span nearest the question's terms in the sentence."""
+    def pick_span(self, query: Query, candidate: Candidate) -> Span | None:
+        """The typed span most surrounded by the question's rarer words.
+
+        Each question concept found in the sentence pulls spans near it, with a weight of
+        its IDF decaying with the distance in characters; a span gets the pull of the
+        nearest occurrence of each concept.
+        """
         if not candidate.spans:
             return None
         text = candidate.text
-        anchors = [m.start() for t in query.terms for m in _word_positions(text, t)]
-        if not anchors:
-            return max(candidate.spans, key=lambda s: s.end - s.start)
+        anchors: list[tuple[int, int, int, float]] = []  # (concept, start, end, weight)
+        for number, concept in enumerate(query.concepts):
+            weight = self._weight(concept)
+            for term in concept.words | concept.alternative:
+                if len(term) < 2:
+                    continue
+                anchors += [(number, m.start(), m.end(), weight) for m in _word_positions(text, term)]
 
-        def distance(span: Span) -> float:
-            middle = (span.start + span.end) / 2
-            return min(abs(middle - a) for a in anchors) - 0.01 * (span.end - span.start)
+        def pull(span: Span) -> float:
+            start = span.outer_start
+            best: dict[int, float] = {}
+            for number, a_start, a_end, weight in anchors:
+                if a_start >= span.end:
+                    value = weight * math.exp(-(a_start - span.end) / 40.0)
+                elif a_end <= start:
+                    value = weight * math.exp(-(start - a_end) / 40.0)
+                else:
+                    value = weight * 0.5  # a question word inside the span (a title) counts less
+                best[number] = max(best.get(number, 0.0), value)
+            bonus = 0.0
+            if query.head and query.head in stem(content_words(span.text(text))):
+                bonus = self._max_idf  # the span names what was asked for ("... Prefecture")
+            return sum(best.values()) + bonus + 0.001 * (span.end - span.start)
 
-        return min(candidate.spans, key=distance)
+        return max(candidate.spans, key=pull)
 
-    def _confidence(self, best: Candidate, found_span: bool, typed: bool) -> float:
+    def confidence(self, best: Candidate, found_span: bool, typed: bool) -> float:
+        """How likely the best sentence answers the question, in [0, 1]."""
         p = self.params
         z = p.c_bias + p.c_dense * best.dense + p.c_cover * best.coverage
         if typed:
             z += p.c_type * (1.0 if found_span else -1.0)
         return 1.0 / (1.0 + math.exp(-z))
 
-    @property
-    def _max_idf(self) -> float:
-        return max(self._idf.values(), default=1.0)
+
+_MONTH_WORD = re.compile(r"\b(?:January|February|March|April|May|June|July|August|September|"
+                         r"October|November|December)\b")
+
+
+def _has_granularity(text: str, granularity: str) -> bool:
+    if granularity == "year":
+        return bool(re.search(r"\b(?:1[89]|20)\d{2}\b", text))
+    if granularity == "month":
+        return bool(_MONTH_WORD.search(text))
+    return bool(_MONTH_WORD.search(text) and re.search(r"\b\d{1,2}\b", text))
+
+
+def _strip_known_words(span: Span, text: str, question_terms: set[str]) -> Span:
+    """Drop leading words the question already contains (``Defense Minister KIHARA``)."""
+    start = span.start
+    for match in re.finditer(r"\S+\s*", text[span.start : span.end]):
+        word = match.group(0).strip(" ,")
+        stems = stem(content_words(word))
+        if stems and all(s in question_terms for s in stems) and span.start + match.end() < span.end:
+            start = span.start + match.end()
+            continue
+        break
+    return Span(start, span.end, span.kind, outer_start=span.start)
 
 
 def _word_positions(text: str, term: str) -> list[re.Match[str]]:
     return [m for m in re.finditer(r"[A-Za-z0-9]+", text) if stem([m.group(0).lower()])[0] == term]
+
+
+def _chunk_of_sentence(index: LoadedIndex) -> dict[tuple[str, int, int], int]:
+    """The first chunk holding each sentence."""
+    owner: dict[tuple[str, int, int], int] = {}
+    for position, chunk in enumerate(index.chunks):
+        for s, e in chunk.sentences:
+            owner.setdefault((chunk.doc_id, s, e), position)
+    return owner
 
 
 def _idf_table(chunks: Sequence[Chunk]) -> dict[str, float]:

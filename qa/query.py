@@ -70,6 +70,28 @@ _TYPE_RULES: tuple[tuple[str, re.Pattern[str]], ...] = (
 
 
 @dataclass(frozen=True)
+class Concept:
+    """One thing the question mentions, matched by its own words or an equivalent form.
+
+    A plain word has one stem and no alternative; an acronym (``GPI``) has its long form's
+    stems as the alternative, and a long form has the acronym.
+    """
+
+    words: frozenset[str]
+    alternative: frozenset[str] = frozenset()
+
+    def matched_by(self, terms: set[str] | frozenset[str]) -> bool:
+        """Whether a text with these stemmed terms mentions the concept."""
+        return _covers(self.words, terms) or bool(self.alternative and _covers(self.alternative, terms))
+
+
+def _covers(words: frozenset[str], terms: set[str] | frozenset[str]) -> bool:
+    if len(words) <= 2:
+        return words <= terms
+    return len(words & terms) * 3 >= len(words) * 2
+
+
+@dataclass(frozen=True)
 class Query:
     """An analysed question."""
 
@@ -78,6 +100,9 @@ class Query:
     answer_type: str | None
     terms: tuple[str, ...]  # stemmed content words of the question and its expansions
     question_terms: tuple[str, ...]  # stemmed content words of the question alone
+    concepts: tuple[Concept, ...] = ()
+    granularity: str | None = None  # for dates: "year", "month" or "day"
+    head: str | None = None  # stem of the noun the question asks for ("which prefecture")
 
 
 def answer_type(question: str) -> str | None:
@@ -99,22 +124,77 @@ def expand_acronyms(question: str, acronyms: dict[str, str]) -> str:
         The question with expansions appended (the original text is kept first).
     """
     extra: list[str] = []
-    lowered = question.lower()
+    question_stems = set(stem(content_words(question)))
     for acronym, long_form in acronyms.items():
+        long_stems = set(stem(content_words(long_form)))
         if re.search(rf"(?<![\w-]){re.escape(acronym)}s?(?![\w-])", question):
             extra.append(long_form)
-        elif long_form.lower() in lowered:
+        elif len(long_stems) >= 2 and long_stems <= question_stems:
             extra.append(acronym)
     return question if not extra else f"{question} ({'; '.join(extra)})"
+
+
+def concepts(question: str, acronyms: dict[str, str]) -> tuple[Concept, ...]:
+    """The question's concepts: acronyms and long forms grouped, other words one by one."""
+    found: list[Concept] = []
+    grouped: set[str] = set()
+    question_stems = set(stem(content_words(question)))
+    for acronym, long_form in acronyms.items():
+        long_stems = frozenset(stem(content_words(long_form)))
+        acronym_stems = frozenset(stem(content_words(acronym)))
+        if not long_stems or not acronym_stems:
+            continue
+        if re.search(rf"(?<![\w-]){re.escape(acronym)}s?(?![\w-])", question):
+            found.append(Concept(acronym_stems, long_stems))
+            grouped |= acronym_stems
+        elif len(long_stems) >= 2 and long_stems <= question_stems:
+            found.append(Concept(long_stems, acronym_stems))
+            grouped |= long_stems
+    for term in dict.fromkeys(stem(content_words(question))):
+        if term not in grouped:
+            found.append(Concept(frozenset({term})))
+    return tuple(found)
+
+
+def date_granularity(question: str) -> str | None:
+    """Which part of a date the question wants: ``year``, ``month``, ``day`` or None."""
+    q = question.lower()
+    if re.search(r"\b(?:what|which) (?:year|fiscal year)\b|\bin what year\b", q):
+        return "year"
+    if re.search(r"\b(?:what|which) month\b|\bin what month\b", q):
+        return "month"
+    if re.search(r"\b(?:what|which) (?:date|day|days)\b|\bon what (?:date|day)\b", q):
+        return "day"
+    return None
+
+
+_HEAD = re.compile(
+    r"\b(?:which|what)\s+(?:U\.S\.\s+|Japanese\s+|American\s+)?([a-z]+)\b", re.I
+)
+_NOT_HEADS = frozenset("is are was were does did do has have had can could will would should "
+                       "kind kinds type types sort of the a an".split())
+
+
+def head_noun(question: str) -> str | None:
+    """The stem of the noun after *which*/*what* (``which prefecture`` -> ``prefectur``)."""
+    match = _HEAD.search(question)
+    if not match or match.group(1).lower() in _NOT_HEADS:
+        return None
+    stems = stem([match.group(1).lower()])
+    return stems[0] if stems else None
 
 
 def analyse(question: str, acronyms: dict[str, str]) -> Query:
     """Expand and type a question."""
     expanded = expand_acronyms(question, acronyms)
+    kind = answer_type(question)
     return Query(
         text=question,
         expanded=expanded,
-        answer_type=answer_type(question),
+        answer_type=kind,
         terms=tuple(dict.fromkeys(stem(content_words(expanded)))),
         question_terms=tuple(dict.fromkeys(stem(content_words(question)))),
+        concepts=concepts(question, acronyms),
+        granularity=date_granularity(question) if kind == "date" else None,
+        head=head_noun(question),
     )

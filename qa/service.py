@@ -194,7 +194,7 @@ class QAService:
         loaded = self.loaded
         analysed = analyse(query, loaded.index.acronyms)
         hits = loaded.retriever.search(analysed.expanded, k, mode=mode)
-        return [loaded.answerer._passage(h) for h in hits]
+        return [loaded.answerer.passage(h) for h in hits]
 
     def passage(self, chunk_id: str) -> Passage:
         """One passage by its chunk id.

@@ -16,7 +16,7 @@ DATE = re.compile(
     rf"""(?:
         {_MONTH}\s+{_DAY}(?:\s*(?:and|-|–|to)\s*{_DAY})?,?\s+{_YEAR}     # February 7, 2025
       | {_DAY}\s+{_MONTH},?\s+{_YEAR}                                  # 7 February 2025
-      | {_MONTH}\s+{_DAY}(?:\s*(?:and|-|–|to)\s*{_DAY})?(?![\d,])      # December 14
+      | {_MONTH}\s+{_DAY}(?:\s*(?:and|-|–|to)\s*{_DAY})?(?!\d)(?!,?\s*\d{4})   # December 14
       | {_MONTH},?\s+{_YEAR}                                           # April 2013
       | (?:FY|fiscal\s+year\s+){_YEAR}(?:\s*(?:-|–|to)\s*(?:FY)?{_YEAR})?   # FY2022 to FY2026
       | (?<![\w,.]){_YEAR}(?![\w])                                     # 2010
@@ -52,7 +52,7 @@ _ORDINAL = re.compile(
 QUOTED = re.compile(r"“([^”]{2,120})”|\"([^\"]{2,120})\"")
 
 _NAME_WORD = r"(?:[A-Z][a-z]+(?:[-'][A-Z]?[a-z]+)*|[A-Z]\.|[A-Z]{2,}(?:-[A-Z]+)?|Mc[A-Z][a-z]+|La[A-Z][a-z]+|[A-Z][a-z]*[A-Z][a-z]+)"
-_CONNECT = r"(?:\s+(?:of|for|and|the|de|on|at|in)\s+(?=[A-Z]))?"
+_CONNECT = r"(?:(?:\s+(?:of|for|and|the|de))+\s+(?=[A-Z]))?"
 CAPITALISED = re.compile(
     rf"{_NAME_WORD}(?:(?:\s+|{_CONNECT}\s*|,\s+(?=[A-Z][a-z]+\s+(?:Prefecture|City)))\s*{_NAME_WORD}|\s+\d+(?!\d)|-{_NAME_WORD})*"
 )
@@ -65,7 +65,7 @@ TITLES = (
     "Mayor|Senator|Mr\\.|Ms\\.|Mrs\\.|Dr\\.|Professor|King|Queen|Emperor|Chancellor"
 )
 PERSON = re.compile(
-    rf"(?:(?:{TITLES}),?\s+)?(?:[A-Z][a-z]+\s+)?(?:[A-Z][a-z]+(?:\s+[A-Z]\.)*\s+)?(?:[A-Z]{{2,}}\s+[A-Z][a-z]+|[A-Z][a-z]+(?:\s+[A-Z]\.)+\s+[A-Z][a-zA-Z]+|[A-Z][a-z]+\s+[A-Z][a-z]+)"
+    r"\b(?:[A-Z]{2,}\s+[A-Z][a-z]+|[A-Z][a-z]+\s+[A-Z]{2,}\b|[A-Z][a-z]+(?:\s+[A-Z]\.)+\s+[A-Z][a-zA-Z]+)"
 )
 _TITLE_ONLY = re.compile(
     rf"\b(?:{TITLES})\s+((?:[A-Z][a-zA-Z]+|[A-Z]\.)(?:\s+(?:[A-Z][a-zA-Z]+|[A-Z]\.|[A-Z]{{2,}}))*)"
@@ -120,6 +120,11 @@ class Span:
     start: int
     end: int
     kind: str
+    outer_start: int = -1  # where the span began before known words were trimmed off
+
+    def __post_init__(self) -> None:
+        if self.outer_start < 0:
+            object.__setattr__(self, "outer_start", self.start)
 
     def text(self, source: str) -> str:
         """The span's characters."""

@@ -1,0 +1,97 @@
+#!/usr/bin/env python3
+"""Set up and run the project with nothing but Python 3.11+.
+
+    python3 tasks.py run    # create .venv, install, build the index, answer a sample, serve
+    python3 tasks.py test   # create .venv, install, run ruff, mypy and the whole test suite
+
+Both leave a virtual environment in .venv/ with the ``qa`` command installed.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+import sys
+import venv
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent
+VENV = ROOT / ".venv"
+BIN = VENV / ("Scripts" if os.name == "nt" else "bin")
+PYTHON = BIN / "python"
+LOCK = ROOT / "requirements.lock"
+STAMP = VENV / ".installed"
+SAMPLE = "When was the Extended Deterrence Dialogue established?"
+
+
+def sh(*cmd: str | Path, env: dict[str, str] | None = None) -> None:
+    """Run a command, echoing it; stop with its exit status if it fails."""
+    print("+", " ".join(str(c) for c in cmd), flush=True)
+    result = subprocess.run([str(c) for c in cmd], cwd=ROOT, env=env)
+    if result.returncode != 0:
+        sys.exit(result.returncode)
+
+
+def setup() -> None:
+    """Create .venv and install the project with pinned versions (skipped when current)."""
+    if sys.version_info < (3, 11):
+        sys.exit("Python 3.11 or newer is needed")
+    if not PYTHON.exists():
+        print(f"creating {VENV}", flush=True)
+        venv.EnvBuilder(with_pip=True).create(VENV)
+    inputs = [ROOT / "pyproject.toml", LOCK]
+    if STAMP.exists() and all(STAMP.stat().st_mtime >= p.stat().st_mtime for p in inputs):
+        return
+    sh(PYTHON, "-m", "pip", "install", "--quiet", "--upgrade", "pip")
+    # torch is pinned to the CPU build in the lock; an unpinned install would pull CUDA.
+    sh(PYTHON, "-m", "pip", "install", "--quiet", "-c", LOCK, "-e", ".[dev]")
+    STAMP.write_text("ok\n")
+
+
+def env() -> dict[str, str]:
+    """Environment for the tools: offline model hub, quiet transformers."""
+    e = dict(os.environ)
+    e.setdefault("HF_HUB_OFFLINE", "1")
+    e.setdefault("TRANSFORMERS_OFFLINE", "1")
+    e.setdefault("TRANSFORMERS_VERBOSITY", "error")
+    e["PATH"] = f"{BIN}{os.pathsep}{e.get('PATH', '')}"
+    return e
+
+
+def run() -> None:
+    """Build the index if needed, answer a sample question, then start the service."""
+    setup()
+    qa = BIN / "qa"
+    sh(qa, "index", env=env())
+    sh(qa, "ask", SAMPLE, env=env())
+    sh(qa, "serve", env=env())
+
+
+def ensure_chromium() -> None:
+    """Install Debian's chromium and chromium-driver for the browser test, if possible."""
+    if shutil.which("chromium") and shutil.which("chromedriver"):
+        return
+    if shutil.which("apt-get") and hasattr(os, "geteuid") and os.geteuid() == 0:
+        sh("apt-get", "update", "-q")
+        sh("apt-get", "install", "-y", "-q", "chromium", "chromium-driver")
+    else:
+        print("note: chromium/chromedriver missing and cannot be installed here; "
+              "the browser test will say so", flush=True)
+
+
+def test() -> None:
+    """Lint, type-check and run every test."""
+    setup()
+    ensure_chromium()
+    e = env()
+    sh(BIN / "ruff", "check", ".", env=e)
+    sh(BIN / "mypy", env=e)
+    sh(PYTHON, "-m", "pytest", *sys.argv[2:], env=e)
+
+
+if __name__ == "__main__":
+    commands = {"run": run, "test": test, "setup": setup}
+    if len(sys.argv) < 2 or sys.argv[1] not in commands:
+        sys.exit(f"usage: python3 {Path(__file__).name} {{{'|'.join(commands)}}}")
+    commands[sys.argv[1]]()
