@@ -1,4 +1,4 @@
-"""Question analysis: acronym expansion and the expected answer type."""
+"""Question analysis: acronym expansion, concepts and the expected answer type."""
 
 from __future__ import annotations
 
@@ -9,66 +9,31 @@ from index.lexical import content_words, stem
 
 ANSWER_TYPES = ("date", "quantity", "money", "person", "place", "organization", "name", "reason")
 
-_TYPE_RULES: tuple[tuple[str, re.Pattern[str]], ...] = (
-    (
-        "money",
-        re.compile(
-            r"\bhow much\b.*\b(?:cost|budget|money|yen|dollars?|spend|pay|worth|expenditures?|funds?)\b|\bwhat (?:is|was) the (?:annual )?(?:average )?budget\b|\bhow much\b",
-            re.I,
-        ),
-    ),
-    (
-        "date",
-        re.compile(
-            r"^\s*(?:since )?when\b|\bwhat (?:year|date|month|day|time)\b|\bwhich (?:year|date|month|day)\b|\bin (?:what|which) (?:year|month)\b|\bsince when\b|\bwhat year\b|\bhow long ago\b|\bby (?:what|which) (?:year|date)\b|\bon what date\b|\bwhen\b",
-            re.I,
-        ),
-    ),
-    (
-        "quantity",
-        re.compile(
-            r"\bhow many\b|\bwhat (?:number|percentage|share|proportion)\b|\bhow (?:large|big|far|long|old)\b|\bhow much (?:land|area)\b",
-            re.I,
-        ),
-    ),
-    (
-        "person",
-        re.compile(
-            r"^\s*(?:who|whom|whose)\b|\bwho\b|\bwhich (?:official|person|minister|president|secretary|leader|general|admiral|commander|student|people|officials|ministers)\b|\b(?:name|names) of the (?:official|person|minister|president|secretary|commander|student)\b",
-            re.I,
-        ),
-    ),
-    (
-        "place",
-        re.compile(
-            r"^\s*where\b|\bwhere\b|\bin which (?:city|country|prefecture|location|place|base|camp|state|town)\b|\bat which (?:base|location|place|facility|camp|site|school|university)\b|\bwhich (?:city|country|prefecture|location|place|base|camp|site|facility|facilities|island|islands|school|university)\b|\bwhat (?:city|country|prefecture|location|place|base|school|university)\b",
-            re.I,
-        ),
-    ),
-    (
-        "reason",
-        re.compile(
-            r"^\s*why\b|\bwhat (?:is|was) the (?:purpose|reason|aim|goal)\b|\bfor what purpose\b",
-            re.I,
-        ),
-    ),
-    (
-        "name",
-        re.compile(
-            r"\bwhat (?:is|was) (?:the )?(?:name|title|called)\b|\bwhat (?:is|was|are|were) .* called\b|\bwhich (?:program|programme|project|exercise|agreement|treaty|system|initiative|framework|missile|ship|dialogue|document|statement|unit|regiment)\b|\bwhat (?:program|programme|project|exercise|agreement|treaty|system|initiative|framework|missile|ship|dialogue|document|unit|regiment)\b|\bname\b",
-            re.I,
-        ),
-    ),
-    (
-        "organization",
-        re.compile(
-            r"\bwhich (?:organization|organisation|agency|ministry|department|body|committee|command|countries|country|states|nations)\b|\bwhat (?:organization|organisation|agency|ministry|department|body|committee|command)\b",
-            re.I,
-        ),
-    ),
+# Wh-words that fix the answer type on their own, checked in order.
+_WH_RULES: tuple[tuple[str, re.Pattern[str]], ...] = (
+    ("money", re.compile(r"\bhow much\b.*\b(?:cost|costs|budget|money|yen|dollars?|spend|spent|pay|paid|worth|expenditures?|funds?|funding)\b", re.I)),
+    ("quantity", re.compile(r"\bhow (?:many|much|large|big|far|long|old)\b", re.I)),
+    ("date", re.compile(r"^\s*(?:since |until |by )?when\b|\bsince when\b|\b(?:and|or) when\b", re.I)),
+    ("person", re.compile(r"^\s*(?:who|whom|whose)\b|\b(?:by|to|with|from) whom\b", re.I)),
+    ("place", re.compile(r"^\s*(?:from |to )?where\b", re.I)),
+    ("reason", re.compile(r"^\s*why\b|\bwhat (?:is|was|are|were) the (?:purpose|reason|aim|goal|objective)s?\b|\bfor what (?:purpose|reason)\b", re.I)),
 )
 
-
+# Head nouns after "which"/"what" and the answer type they ask for (plain English).
+_HEAD_TYPES: dict[str, tuple[str, ...]] = {
+    "date": ("year", "month", "day", "date", "decade", "season", "period"),
+    "person": ("minister", "secretary", "president", "official", "commander", "general",
+               "admiral", "student", "leader", "ambassador", "person", "people", "participant",
+               "chairman", "governor", "officer", "representative", "delegate", "head"),
+    "place": ("city", "base", "state", "country", "prefecture", "location", "place", "camp",
+              "site", "facility", "island", "school", "university", "town", "region", "area",
+              "port", "station", "venue", "capital", "municipality", "airport"),
+    "organization": ("organization", "organisation", "agency", "ministry", "department",
+                     "committee", "command", "body", "institution", "government", "office"),
+    "name": ("program", "programme", "project", "exercise", "agreement", "treaty", "title",
+             "name", "dialogue", "forum", "framework", "mechanism"),
+    "quantity": ("number", "percentage", "share", "proportion", "amount", "size", "total"),
+}
 @dataclass(frozen=True)
 class Concept:
     """One thing the question mentions, matched by its own words or an equivalent form.
@@ -106,10 +71,57 @@ class Query:
 
 
 def answer_type(question: str) -> str | None:
-    """The kind of span the question asks for, or None for open questions."""
-    for name, pattern in _TYPE_RULES:
+    """The kind of span the question asks for, or None for open questions.
+
+    The wh-word decides where it can (*when*, *who*, *where*, *how many*...); after
+    *which*/*what* the head noun does (*which prefecture* -> place, *what year* -> date).
+    """
+    for name, pattern in _WH_RULES:
         if pattern.search(question):
             return name
+    head = head_word(question)
+    if head:
+        for name, heads in _HEAD_TYPES.items():
+            if head in heads:
+                return name
+    return None
+
+
+_AUX = frozenset("is was are were does did do has have had can could will would should".split())
+_KNOWN_HEADS = frozenset(w for heads in _HEAD_TYPES.values() for w in heads)
+_HEAD_AFTER_BE = re.compile(
+    r"\bwhat\s+(?:is|was|are|were)\s+(?:the|a|an)\s+(?:[a-z-]+\s+)?([a-z]+)\s+(?:of|for|that|which|called|given)\b",
+    re.I,
+)
+
+
+def _singular(word: str) -> str:
+    word = word.lower()
+    if word.endswith("ies"):
+        return word[:-3] + "y"
+    if word.endswith(("ses", "xes")):
+        return word[:-2]
+    if word.endswith("s") and not word.endswith("ss"):
+        return word[:-1]
+    return word
+
+
+def head_word(question: str) -> str | None:
+    """The noun a *which*/*what* question asks for, singular, or None.
+
+    ``which (U.S.) state`` -> state; ``what is the full title of`` -> title; ``what did the
+    minister say`` -> None (a noun after an auxiliary verb is the subject, not the head).
+    """
+    match = _HEAD_AFTER_BE.search(question)
+    if match and _singular(match.group(1)) in _KNOWN_HEADS:
+        return _singular(match.group(1))
+    for wh in re.finditer(r"\b(?:which|what)\b", question, re.I):
+        words = re.findall(r"[A-Za-z][A-Za-z.'’-]*", question[wh.end() : wh.end() + 60])[:3]
+        if not words or words[0].lower() in _AUX:
+            continue
+        for word in words:
+            if _singular(word) in _KNOWN_HEADS:
+                return _singular(word)
     return None
 
 
@@ -168,26 +180,11 @@ def date_granularity(question: str) -> str | None:
     return None
 
 
-_HEAD = re.compile(
-    r"\b(?:which|what)\s+(?:U\.S\.\s+|Japanese\s+|American\s+)?([a-z]+)\b", re.I
-)
-_NOT_HEADS = frozenset("is are was were does did do has have had can could will would should "
-                       "kind kinds type types sort of the a an".split())
-
-
-def head_noun(question: str) -> str | None:
-    """The stem of the noun after *which*/*what* (``which prefecture`` -> ``prefectur``)."""
-    match = _HEAD.search(question)
-    if not match or match.group(1).lower() in _NOT_HEADS:
-        return None
-    stems = stem([match.group(1).lower()])
-    return stems[0] if stems else None
-
-
 def analyse(question: str, acronyms: dict[str, str]) -> Query:
     """Expand and type a question."""
     expanded = expand_acronyms(question, acronyms)
     kind = answer_type(question)
+    head = head_word(question)
     return Query(
         text=question,
         expanded=expanded,
@@ -196,5 +193,5 @@ def analyse(question: str, acronyms: dict[str, str]) -> Query:
         question_terms=tuple(dict.fromkeys(stem(content_words(question)))),
         concepts=concepts(question, acronyms),
         granularity=date_granularity(question) if kind == "date" else None,
-        head=head_noun(question),
+        head=stem([head])[0] if head else None,
     )

@@ -190,7 +190,24 @@ def find_spans(text: str, kind: str) -> list[Span]:
         for m in CAPITALISED.finditer(text):
             if m.group(0).split()[0] not in _NOT_NAMES or len(m.group(0).split()) > 1:
                 add(m.start(), m.end())
-    return [s for s in spans if s.text(text).strip() and s.text(text) not in _NOT_NAMES]
+    return [t for t in (_drop_openers(text, s) for s in spans) if t is not None]
+
+
+def _drop_openers(text: str, span: Span) -> Span | None:
+    """Trim words that only open a sentence ("Since FY", "The ..."); drop what is left empty
+    or a lone capitalised word that merely starts the sentence."""
+    start, end = span.start, span.end
+    while True:
+        match = re.match(r"(\w+)\s+", text[start:end])
+        if not match or match.group(1) not in _NOT_NAMES:
+            break
+        start += match.end()
+    word = text[start:end]
+    if not word.strip() or word in _NOT_NAMES:
+        return None
+    if span.kind in ("name", "organization") and start == 0 and " " not in word and not word.isupper():
+        return None
+    return Span(start, end, span.kind)
 
 
 def ordinal_spans(text: str) -> list[Span]:
