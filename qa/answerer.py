@@ -40,12 +40,23 @@ class AnswerParams:
     w_rank: float = 0.15
     w_type: float = 0.15
     type_margin: float = 0.15  # how far below the best a typed sentence may score
-    # confidence = sigmoid(c_bias + c_dense * dense + c_cover * coverage + c_type * type)
-    c_bias: float = -4.0
-    c_dense: float = 6.0
-    c_cover: float = 3.0
-    c_type: float = 1.0
+    # confidence = sigmoid(weights . features), features named in CONFIDENCE_FEATURES;
+    # fitted on the dev split by ``python -m eval.confidence``.
+    confidence_weights: tuple[float, ...] = (-4.0, 6.0, 3.0, -2.0, 1.0, -1.0, 0.0, 0.0, 1.0)
     threshold: float = 0.0
+
+
+CONFIDENCE_FEATURES = (
+    "bias",  # always 1
+    "dense",  # embedding similarity of the best sentence to the question
+    "coverage",  # IDF-weighted share of the question's concepts in the best sentence
+    "missing",  # IDF share of the question's concepts absent from the best passage
+    "typed_found",  # 1 when a span of the expected type was found
+    "typed_missing",  # 1 when the question wants a typed span and none was found
+    "passage_dense",  # embedding similarity of the best passage
+    "margin",  # score gap between the best and the second-best sentence
+    "span_support",  # IDF share of the question's concepts right around the answer span
+)
 
 
 @dataclass(frozen=True)
@@ -90,28 +101,44 @@ class Answerer:
         Returns:
             The Answer with citations and passages; ``abstained`` when confidence is low.
         """
-        passages = [self.passage(h) for h in hits]
         candidates = self.candidates(query, hits, query_vector)
         if not candidates:
-            return Answer(query.text, None, True, 0.0, [], passages)
+            return Answer(query.text, None, True, 0.0, [], [self.passage(h) for h in hits])
         best = max(candidates, key=lambda c: c.score)
         if query.answer_type and query.answer_type != "reason" and not best.spans:
             margin = self.params.type_margin
             typed = [c for c in candidates if c.spans and c.score >= best.score - margin]
             if typed:
                 best = max(typed, key=lambda c: c.score)
+        passages = self.rerank(hits, candidates, best)
         span = self.pick_span(query, best)
-        confidence = self.confidence(best, span is not None, query.answer_type is not None)
+        features = self.features(query, best, candidates, hits, span)
+        confidence = round(self.confidence(features), 4)
         if confidence < self.params.threshold:
-            return Answer(query.text, None, True, round(confidence, 4), [], passages)
+            return Answer(query.text, None, True, confidence, [], passages, features=tuple(features))
         citation = Citation(best.chunk.doc_id, best.chunk.chunk_id, best.chunk.section_path,
                             best.start, best.end, best.text, round(best.score, 4))
         if span is not None:
             text, start = span.text(best.text), best.start + span.start
         else:
             text, start = best.text, best.start
-        return Answer(query.text, text, False, round(confidence, 4), [citation], passages,
-                      answer_start=start, answer_end=start + len(text))
+        return Answer(query.text, text, False, confidence, [citation], passages,
+                      answer_start=start, answer_end=start + len(text), features=tuple(features))
+
+    def rerank(self, hits: Sequence[Hit], candidates: Sequence[Candidate], best: Candidate) -> list[Passage]:
+        """Passages ordered by their best sentence: the cited passage first, then the
+        others by the score of their best candidate sentence, then by retrieval rank."""
+        position = {id(c): i for i, c in enumerate(self.index.chunks)}
+        best_score: dict[int, float] = {}
+        for c in candidates:
+            i = position[id(c.chunk)]
+            best_score[i] = max(best_score.get(i, -math.inf), c.score)
+        cited = position[id(best.chunk)]
+        order = [h for h in hits if h.index != cited]
+        order.sort(key=lambda h: -best_score.get(h.index, -math.inf))
+        top = next((h for h in hits if h.index == cited), None)
+        first = top or Hit(cited, best.score, best.dense, 0.0)
+        return [self.passage(h) for h in [first, *order][: len(hits)]]
 
     def passage(self, hit: Hit) -> Passage:
         """The Passage record of a hit."""
@@ -191,56 +218,82 @@ class Answerer:
                 continue
             if query.granularity and not _has_granularity(span_text, query.granularity):
                 continue
+            if query.counted and not _counts(text, span, query.counted):
+                continue  # "how many students" is not answered by "seven locations"
             spans.append(_strip_known_words(span, text, question_terms))
         return spans
 
     def pick_span(self, query: Query, candidate: Candidate) -> Span | None:
-        """The typed span most surrounded by the question's rarer words.
-
-        Each question concept found in the sentence pulls spans near it, with a weight of
-        its IDF decaying with the distance in characters; a span gets the pull of the
-        nearest occurrence of each concept.
-        """
+        """The typed span most surrounded by the question's rarer words."""
         if not candidate.spans:
             return None
-        text = candidate.text
-        anchors: list[tuple[int, int, int, float]] = []  # (concept, start, end, weight)
+        return max(candidate.spans, key=lambda span: self.span_pull(query, candidate.text, span))
+
+    def span_pull(self, query: Query, text: str, span: Span, bonus: bool = True) -> float:
+        """How strongly the question's words point at a span.
+
+        Each question concept found in the sentence pulls with its IDF, decaying with the
+        distance in characters; a span gets the pull of the nearest occurrence of each
+        concept. With ``bonus``, a span naming the asked-for noun (``... Prefecture``) and
+        a longer span win ties.
+        """
+        start = span.outer_start
+        best: dict[int, float] = {}
         for number, concept in enumerate(query.concepts):
             weight = self._weight(concept)
             for term in concept.words | concept.alternative:
                 if len(term) < 2:
                     continue
-                anchors += [(number, m.start(), m.end(), weight) for m in _word_positions(text, term)]
-
-        def pull(span: Span) -> float:
-            start = span.outer_start
-            best: dict[int, float] = {}
-            for number, a_start, a_end, weight in anchors:
-                if a_start >= span.end:
-                    value = weight * math.exp(-(a_start - span.end) / 40.0)
-                elif a_end <= start:
-                    value = weight * math.exp(-(start - a_end) / 40.0)
-                else:
-                    value = weight * 0.5  # a question word inside the span (a title) counts less
-                best[number] = max(best.get(number, 0.0), value)
-            bonus = 0.0
+                for m in _word_positions(text, term):
+                    if m.start() >= span.end:
+                        value = weight * math.exp(-(m.start() - span.end) / 40.0)
+                    elif m.end() <= start:
+                        value = weight * math.exp(-(start - m.end()) / 40.0)
+                    else:
+                        value = weight * 0.5  # a question word inside the span counts less
+                    best[number] = max(best.get(number, 0.0), value)
+        pull = sum(best.values())
+        if bonus:
             if query.head and query.head in stem(content_words(span.text(text))):
-                bonus = self._max_idf  # the span names what was asked for ("... Prefecture")
-            return sum(best.values()) + bonus + 0.001 * (span.end - span.start)
+                pull += self._max_idf
+            pull += 0.001 * (span.end - span.start)
+        return pull
 
-        return max(candidate.spans, key=pull)
+    def features(
+        self, query: Query, best: Candidate, candidates: Sequence[Candidate], hits: Sequence[Hit],
+        span: Span | None,
+    ) -> list[float]:
+        """The confidence features of an answer, in CONFIDENCE_FEATURES order."""
+        weights = [self._weight(c) for c in query.concepts]
+        total = sum(weights) or 1.0
+        passage_terms = set(stem(content_words(
+            f"{section_label(best.chunk.section)} {best.chunk.context} {best.chunk.text}")))
+        missing = sum(w for c, w in zip(query.concepts, weights, strict=True)
+                      if not c.matched_by(passage_terms)) / total
+        typed = query.answer_type is not None and query.answer_type != "reason"
+        scores = sorted((c.score for c in candidates), reverse=True)
+        margin = scores[0] - scores[1] if len(scores) > 1 else scores[0]
+        passage_dense = next((h.dense for h in hits if self.index.chunks[h.index] is best.chunk), 0.0)
+        support = self.span_pull(query, best.text, span, bonus=False) / total if span else 0.0
+        return [1.0, best.dense, best.coverage, missing, float(typed and span is not None),
+                float(typed and span is None), passage_dense, margin, support]
 
-    def confidence(self, best: Candidate, found_span: bool, typed: bool) -> float:
-        """How likely the best sentence answers the question, in [0, 1]."""
-        p = self.params
-        z = p.c_bias + p.c_dense * best.dense + p.c_cover * best.coverage
-        if typed:
-            z += p.c_type * (1.0 if found_span else -1.0)
-        return 1.0 / (1.0 + math.exp(-z))
+    def confidence(self, features: Sequence[float]) -> float:
+        """Logistic confidence in [0, 1] from the features."""
+        z = sum(w * f for w, f in zip(self.params.confidence_weights, features, strict=True))
+        return 1.0 / (1.0 + math.exp(-max(-50.0, min(50.0, z))))
 
 
 _MONTH_WORD = re.compile(r"\b(?:January|February|March|April|May|June|July|August|September|"
                          r"October|November|December)\b")
+
+
+def _counts(text: str, span: Span, counted: frozenset[str]) -> bool:
+    """Whether a number span counts the thing asked about: one of its words within the
+    span or the four words after it (``approximately 9,000 U.S. Marine Corps personnel``)."""
+    after = " ".join(re.findall(r"[A-Za-z'’-]+", text[span.start : span.end + 50])[:8])
+    window = set(stem(content_words(after)))
+    return bool(counted & window)
 
 
 def _has_granularity(text: str, granularity: str) -> bool:

@@ -26,6 +26,8 @@ def load_params(path: Path | None = None, threshold: float | None = None) -> Ans
         raw = json.loads(source.read_text("utf-8"))
         known = {f.name for f in fields(AnswerParams)}
         values = {k: v for k, v in raw.get("params", {}).items() if k in known}
+        if "confidence_weights" in values:
+            values["confidence_weights"] = tuple(values["confidence_weights"])
     if threshold is not None:
         values["threshold"] = threshold
     return AnswerParams(**values)

@@ -68,6 +68,7 @@ class Query:
     concepts: tuple[Concept, ...] = ()
     granularity: str | None = None  # for dates: "year", "month" or "day"
     head: str | None = None  # stem of the noun the question asks for ("which prefecture")
+    counted: frozenset[str] = frozenset()  # stems of what "how many ..." counts
 
 
 def answer_type(question: str) -> str | None:
@@ -180,6 +181,18 @@ def date_granularity(question: str) -> str | None:
     return None
 
 
+_COUNTED = re.compile(r"\bhow many\s+((?:[A-Za-z.'’-]+\s+){0,3}?[A-Za-z'’-]+)\s+(?:are|is|were|was|do|does|did|have|has|had|will|would|can|could|in|of|on|at|for|by|that|who|which|make|participated|live|took)\b", re.I)
+
+
+def counted_words(question: str) -> frozenset[str]:
+    """Stems of the thing a *how many* question counts (``how many U.S. Marines`` ->
+    {marin}); empty when the question is not of that form."""
+    match = _COUNTED.search(question)
+    if not match:
+        return frozenset()
+    return frozenset(stem(content_words(match.group(1))))
+
+
 def analyse(question: str, acronyms: dict[str, str]) -> Query:
     """Expand and type a question."""
     expanded = expand_acronyms(question, acronyms)
@@ -194,4 +207,5 @@ def analyse(question: str, acronyms: dict[str, str]) -> Query:
         concepts=concepts(question, acronyms),
         granularity=date_granularity(question) if kind == "date" else None,
         head=stem([head])[0] if head else None,
+        counted=counted_words(question) if kind == "quantity" else frozenset(),
     )

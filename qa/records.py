@@ -44,9 +44,10 @@ class Answer:
     passages: list[Passage] = field(default_factory=list)
     answer_start: int | None = None  # offsets of the answer span in its cited document
     answer_end: int | None = None
+    features: tuple[float, ...] = ()  # confidence features, for calibration (not serialised)
 
     def to_dict(self) -> dict[str, Any]:
         """Exactly the documented JSON object of ``qa ask --json`` and ``POST /ask``."""
         data = asdict(self)
-        del data["answer_start"], data["answer_end"]
+        del data["answer_start"], data["answer_end"], data["features"]
         return data

@@ -1,0 +1,109 @@
+"""Fit the answer confidence and the abstention threshold on a gold split (use dev).
+
+    python -m eval.confidence [--gold FILE] [--split dev] [--max-false-abstention 0.05]
+
+The confidence is a logistic model over the answerer's features (``CONFIDENCE_FEATURES``),
+trained to tell answerable questions from unanswerable ones; the threshold is the highest
+abstention recall whose false-abstention rate stays within the limit. Both are written to
+``qa/calibration.json`` with the figures that justified them.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+from dataclasses import replace
+from pathlib import Path
+
+import numpy as np
+
+from eval.gold import GoldItem, default_gold_path, load_gold
+from qa.answerer import CONFIDENCE_FEATURES, AnswerParams
+from qa.params import save_params
+from qa.service import QAService
+from qa.settings import Settings
+
+
+def collect(service: QAService, items: list[GoldItem]) -> tuple[np.ndarray, np.ndarray]:
+    """Confidence features and labels (1 = answerable) for every gold item."""
+    rows, labels = [], []
+    for item in items:
+        answer = service.ask(item.question, k=10)
+        rows.append(answer.features)
+        labels.append(1.0 if item.answerable else 0.0)
+    return np.asarray(rows, dtype=np.float64), np.asarray(labels)
+
+
+def fit_weights(features: np.ndarray, labels: np.ndarray, l2: float = 1.0,
+                steps: int = 5000, rate: float = 0.1) -> np.ndarray:
+    """L2-regularised logistic regression by gradient descent, classes weighted equally.
+
+    The first feature is the constant 1 (its weight, the bias, is not regularised).
+    """
+    weights = np.zeros(features.shape[1])
+    positives = labels.sum()
+    negatives = len(labels) - positives
+    sample = np.where(labels > 0, len(labels) / (2 * max(positives, 1)),
+                      len(labels) / (2 * max(negatives, 1)))
+    penalty = np.full(features.shape[1], l2)
+    penalty[0] = 0.0
+    for _ in range(steps):
+        z = np.clip(features @ weights, -50, 50)
+        p = 1.0 / (1.0 + np.exp(-z))
+        gradient = features.T @ (sample * (p - labels)) / len(labels) + penalty * weights / len(labels)
+        weights -= rate * gradient
+    return weights
+
+
+def choose_threshold(confidence: np.ndarray, labels: np.ndarray, max_false: float) -> float:
+    """The threshold with the best abstention recall whose false-abstention rate on
+    answerable items stays within ``max_false`` (the lowest such threshold on ties)."""
+    answerable = confidence[labels > 0]
+    unanswerable = confidence[labels == 0]
+    best_t, best_recall = 0.0, -1.0
+    for t in sorted(set(np.round(confidence, 4).tolist()) | {0.0}):
+        false_rate = float(np.mean(answerable < t)) if len(answerable) else 0.0
+        recall = float(np.mean(unanswerable < t)) if len(unanswerable) else 0.0
+        if false_rate <= max_false and recall > best_recall:
+            best_t, best_recall = t, recall
+    return best_t
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Fit and save the confidence model and threshold."""
+    os.environ.setdefault("HF_HUB_OFFLINE", "1")
+    parser = argparse.ArgumentParser(prog="python -m eval.confidence", description=__doc__)
+    parser.add_argument("--gold", type=Path, default=None)
+    parser.add_argument("--split", default="dev", choices=("dev", "test", "all"))
+    parser.add_argument("--max-false-abstention", type=float, default=0.05)
+    parser.add_argument("--l2", type=float, default=1.0)
+    args = parser.parse_args(argv)
+    items = load_gold(args.gold or default_gold_path(), args.split)
+    settings = Settings(cache_size=0)
+    base = AnswerParams()
+    service = QAService(settings, params=replace(base, threshold=0.0))
+    service.open()
+    features, labels = collect(service, items)
+    weights = fit_weights(features, labels, l2=args.l2)
+    z = np.clip(features @ weights, -50, 50)
+    confidence = 1.0 / (1.0 + np.exp(-z))
+    threshold = choose_threshold(confidence, labels, args.max_false_abstention)
+    answerable, unanswerable = confidence[labels > 0], confidence[labels == 0]
+    report = {
+        "split": args.split,
+        "items": len(items),
+        "features": list(CONFIDENCE_FEATURES),
+        "abstention_recall": round(float(np.mean(unanswerable < threshold)), 4) if len(unanswerable) else None,
+        "false_abstention": round(float(np.mean(answerable < threshold)), 4) if len(answerable) else None,
+    }
+    params = replace(base, confidence_weights=tuple(round(float(w), 4) for w in weights),
+                     threshold=round(threshold, 4))
+    path = save_params(params, report)
+    print(f"weights: {dict(zip(CONFIDENCE_FEATURES, params.confidence_weights, strict=True))}")
+    print(f"threshold {params.threshold}: {report}")
+    print(f"saved to {path}")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
