@@ -3,8 +3,9 @@
     python -m eval.confidence [--gold FILE] [--split dev] [--max-false-abstention 0.05]
 
 The confidence is a logistic model over the answerer's features (``CONFIDENCE_FEATURES``),
-trained to tell answerable questions from unanswerable ones; the threshold is the highest
-abstention recall whose false-abstention rate stays within the limit. Both are written to
+trained to tell answerable questions from unanswerable ones; the threshold is chosen by
+``eval.runner.fit_threshold`` (best abstention recall whose false-abstention rate stays
+within the limit), the rule ``qa eval --calibrate`` uses. Both are written to
 ``qa/calibration.json`` with the figures that justified them.
 """
 
@@ -18,6 +19,7 @@ from pathlib import Path
 import numpy as np
 
 from eval.gold import GoldItem, default_gold_path, load_gold
+from eval.runner import fit_threshold
 from qa.answerer import CONFIDENCE_FEATURES, AnswerParams
 from qa.params import save_params
 from qa.service import QAService
@@ -55,20 +57,6 @@ def fit_weights(features: np.ndarray, labels: np.ndarray, l2: float = 1.0,
     return weights
 
 
-def choose_threshold(confidence: np.ndarray, labels: np.ndarray, max_false: float) -> float:
-    """The threshold with the best abstention recall whose false-abstention rate on
-    answerable items stays within ``max_false`` (the lowest such threshold on ties)."""
-    answerable = confidence[labels > 0]
-    unanswerable = confidence[labels == 0]
-    best_t, best_recall = 0.0, -1.0
-    for t in sorted(set(np.round(confidence, 4).tolist()) | {0.0}):
-        false_rate = float(np.mean(answerable < t)) if len(answerable) else 0.0
-        recall = float(np.mean(unanswerable < t)) if len(unanswerable) else 0.0
-        if false_rate <= max_false and recall > best_recall:
-            best_t, best_recall = t, recall
-    return best_t
-
-
 def main(argv: list[str] | None = None) -> int:
     """Fit and save the confidence model and threshold."""
     os.environ.setdefault("HF_HUB_OFFLINE", "1")
@@ -79,25 +67,29 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--l2", type=float, default=1.0)
     args = parser.parse_args(argv)
     items = load_gold(args.gold or default_gold_path(), args.split)
-    settings = Settings(cache_size=0)
+    settings = Settings.model_validate({"cache_size": 0})
     base = AnswerParams()
     service = QAService(settings, params=replace(base, threshold=0.0))
     service.open()
     features, labels = collect(service, items)
-    weights = fit_weights(features, labels, l2=args.l2)
-    z = np.clip(features @ weights, -50, 50)
-    confidence = 1.0 / (1.0 + np.exp(-z))
-    threshold = choose_threshold(confidence, labels, args.max_false_abstention)
-    answerable, unanswerable = confidence[labels > 0], confidence[labels == 0]
+    weights = tuple(round(float(w), 4) for w in fit_weights(features, labels, l2=args.l2))
+    # The threshold is fitted on the confidences exactly as the service computes them
+    # (rounded weights, rounded confidence), by the same rule as ``qa eval --calibrate``.
+    scorer = QAService(settings, params=replace(base, confidence_weights=weights, threshold=0.0))
+    scorer.open(rebuild=False)
+    confidences = [scorer.loaded.answerer.confidence(row) for row in features]
+    confidences = [round(c, 4) for c in confidences]
+    choice = fit_threshold(confidences, [label == 0 for label in labels], args.max_false_abstention)
     report = {
         "split": args.split,
         "items": len(items),
         "features": list(CONFIDENCE_FEATURES),
-        "abstention_recall": round(float(np.mean(unanswerable < threshold)), 4) if len(unanswerable) else None,
-        "false_abstention": round(float(np.mean(answerable < threshold)), 4) if len(answerable) else None,
+        "l2": args.l2,
+        "abstention_recall": choice.abstention_recall,
+        "abstention_precision": choice.abstention_precision,
+        "false_abstention": choice.false_abstention_rate,
     }
-    params = replace(base, confidence_weights=tuple(round(float(w), 4) for w in weights),
-                     threshold=round(threshold, 4))
+    params = replace(base, confidence_weights=weights, threshold=choice.threshold)
     path = save_params(params, report)
     print(f"weights: {dict(zip(CONFIDENCE_FEATURES, params.confidence_weights, strict=True))}")
     print(f"threshold {params.threshold}: {report}")

@@ -46,6 +46,11 @@ class AnswerParams:
     threshold: float = 0.0
 
 
+ORGANIZATION_WORDS = frozenset(stem(
+    "ministry department agency office command committee council commission bureau "
+    "activity organization organisation institute university association force forces "
+    "government administration authority headquarters".split()))
+
 CONFIDENCE_FEATURES = (
     "bias",  # always 1
     "dense",  # embedding similarity of the best sentence to the question
@@ -90,18 +95,23 @@ class Answerer:
         self._sentence_keys = sorted(index.sentence_rows, key=lambda k: index.sentence_rows[k])
         self._chunk_of_sentence = _chunk_of_sentence(index)
 
-    def answer(self, query: Query, hits: Sequence[Hit], query_vector: np.ndarray | None) -> Answer:
+    def answer(
+        self, query: Query, hits: Sequence[Hit], query_vector: np.ndarray | None,
+        sentence_search: bool = True,
+    ) -> Answer:
         """Answer a question from its hits.
 
         Args:
             query: the analysed question.
             hits: retrieved chunks, best first.
             query_vector: the question's embedding (for sentence similarity).
+            sentence_search: also take candidates from a sentence-level embedding search
+                (off for the retrieval baselines, so they show what retrieval alone gives).
 
         Returns:
             The Answer with citations and passages; ``abstained`` when confidence is low.
         """
-        candidates = self.candidates(query, hits, query_vector)
+        candidates = self.candidates(query, hits, query_vector, sentence_search)
         if not candidates:
             return Answer(query.text, None, True, 0.0, [], [self.passage(h) for h in hits])
         best = max(candidates, key=lambda c: c.score)
@@ -147,7 +157,8 @@ class Answerer:
                        round(hit.score, 6))
 
     def candidates(
-        self, query: Query, hits: Sequence[Hit], query_vector: np.ndarray | None
+        self, query: Query, hits: Sequence[Hit], query_vector: np.ndarray | None,
+        sentence_search: bool = True,
     ) -> list[Candidate]:
         """Score every candidate sentence."""
         p = self.params
@@ -159,7 +170,7 @@ class Answerer:
             chunk = self.index.chunks[hit.index]
             for s, e in chunk.sentences:
                 pool.setdefault((chunk.doc_id, s, e), hit.index)
-        for key in self._nearest_sentences(query_vector, p.sentence_hits):
+        for key in self._nearest_sentences(query_vector, p.sentence_hits if sentence_search else 0):
             pool.setdefault(key, self._chunk_of_sentence[key])
         out: list[Candidate] = []
         section_cache: dict[int, float] = {}
@@ -249,13 +260,18 @@ class Answerer:
                         value = weight * math.exp(-(m.start() - span.end) / 40.0)
                     elif m.end() <= start:
                         value = weight * math.exp(-(start - m.end()) / 40.0)
+                    elif span.kind == "person":
+                        value = weight  # the title asked about: "Defense Minister KIHARA"
                     else:
                         value = weight * 0.5  # a question word inside the span counts less
                     best[number] = max(best.get(number, 0.0), value)
         pull = sum(best.values())
         if bonus:
-            if query.head and query.head in stem(content_words(span.text(text))):
+            words = stem(content_words(span.text(text)))
+            if query.head and query.head in words:
                 pull += self._max_idf
+            elif span.kind == "organization" and ORGANIZATION_WORDS & set(words):
+                pull += self._max_idf / 2
             pull += 0.001 * (span.end - span.start)
         return pull
 

@@ -204,10 +204,17 @@ def cmd_search(args: argparse.Namespace) -> int:
 
 def cmd_eval(args: argparse.Namespace) -> int:
     """``qa eval``: metrics for ours and the baselines."""
-    from eval.cli import run_eval_command
+    from eval.cli import read_gold, run_eval_command
 
+    read_gold(args.gold or _default_gold(), args.split)  # a bad gold file fails before any build
     status: int = run_eval_command(args, _open_service(args))
     return status
+
+
+def _default_gold() -> Path:
+    from eval.gold import default_gold_path
+
+    return default_gold_path()
 
 
 def cmd_serve(args: argparse.Namespace) -> int:

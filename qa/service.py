@@ -173,10 +173,12 @@ class QAService:
                 self._cache.move_to_end(key)
                 return cached
         query = analyse(question, loaded.index.acronyms)
-        vector = loaded.retriever.embed_query(query.expanded) if mode != "bm25" else None
+        # The baselines (mode dense or bm25) change only how passages are retrieved; the
+        # answer step is the same, except that only our system adds sentence-level search.
+        vector = loaded.retriever.embed_query(query.expanded)
         depth = max(k, loaded.answerer.params.passages)
         hits = loaded.retriever.search(query.expanded, depth, mode=mode, vector=vector)
-        answer = loaded.answerer.answer(query, hits, vector)
+        answer = loaded.answerer.answer(query, hits, vector, sentence_search=mode == "hybrid")
         if len(answer.passages) > k:
             answer = _with_passages(answer, answer.passages[:k])
         if self.settings.cache_size > 0:

@@ -188,7 +188,10 @@ def find_spans(text: str, kind: str) -> list[Span]:
         for m in QUOTED.finditer(text):
             add(m.start(), m.end())
         for m in CAPITALISED.finditer(text):
-            if m.group(0).split()[0] not in _NOT_NAMES or len(m.group(0).split()) > 1:
+            words = m.group(0).split()
+            if DATE.fullmatch(m.group(0)) or len(m.group(0)) < 3:
+                continue  # "April 2013" is a date, not a name
+            if words[0] not in _NOT_NAMES or len(words) > 1:
                 add(m.start(), m.end())
     return [t for t in (_drop_openers(text, s) for s in spans) if t is not None]
 

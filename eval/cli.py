@@ -1,0 +1,133 @@
+"""``qa eval``: run the gold set through the service and print, report or calibrate.
+
+``qa.cli`` parses the arguments and opens the service; this module does the rest. Errors
+are raised (``ValueError`` or ``QAError``) for the CLI edge to turn into one line.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from dataclasses import asdict, replace
+from pathlib import Path
+from typing import Any
+
+from eval.gold import GoldItem, default_gold_path, load_gold
+from eval.report import headline_rows, write_report
+from eval.runner import SYSTEMS, Suite, ThresholdChoice, fit_threshold, run_suite, suite_to_dict
+from qa.params import save_params
+from qa.service import QAService
+
+
+def run_eval_command(
+    args: argparse.Namespace, service: QAService, calibration_file: Path | None = None
+) -> int:
+    """Evaluate ours and the baselines on a gold file; optionally report and calibrate.
+
+    Args:
+        args: the parsed ``qa eval`` arguments (gold, split, k, json, report,
+            no_baselines, calibrate).
+        service: an opened service.
+        calibration_file: where ``--calibrate`` writes (default: the project's file).
+
+    Returns:
+        The exit status (0).
+    """
+    gold = args.gold or default_gold_path()
+    items = read_gold(gold, args.split)
+    systems = SYSTEMS[:1] if args.no_baselines else SYSTEMS
+    suite = run_suite(
+        service, items, gold=str(gold), split=args.split, k=args.k, systems=systems, progress=True
+    )
+    payload = suite_to_dict(suite)
+    notes = []
+    if args.calibrate:
+        choice = calibrate(suite, service, calibration_file)
+        payload["calibration"] = asdict(choice)
+        notes.append(_calibration_note(choice, args.split))
+    if args.report is not None:
+        written = write_report(suite, args.report)
+        notes.append("report written: " + ", ".join(str(p) for p in written))
+    if args.json:
+        print(json.dumps(payload, ensure_ascii=False, indent=2))
+        for note in notes:
+            print(note, file=sys.stderr)
+    else:
+        print(headline_text(suite))
+        for note in notes:
+            print("\n" + note)
+    return 0
+
+
+def read_gold(path: Path, split: str) -> list[GoldItem]:
+    """The gold items of a split, or a ValueError with a one-line reason."""
+    if not path.is_file():
+        raise ValueError(f"gold file not found: {path}")
+    try:
+        items = load_gold(path, split)
+    except OSError as exc:
+        raise ValueError(f"cannot read gold file {path}: {exc.strerror or exc}") from exc
+    except UnicodeDecodeError as exc:
+        raise ValueError(f"gold file {path} is not UTF-8 text") from exc
+    if not items:
+        raise ValueError(f"no gold questions in split {split!r} of {path}")
+    return items
+
+
+def calibrate(
+    suite: Suite, service: QAService, calibration_file: Path | None = None
+) -> ThresholdChoice:
+    """Fit the abstention threshold on our results and save it with the figures behind it.
+
+    Abstention is ``confidence < threshold``, so the recorded confidences are enough; the
+    answers themselves are not re-scored at the new threshold.
+    """
+    main = next(iter(suite.systems.values()))
+    choice = fit_threshold(
+        [r.confidence for r in main.results], [not r.answerable for r in main.results]
+    )
+    record: dict[str, Any] = {
+        "gold": suite.gold,
+        "split": suite.split,
+        "questions": len(main.results),
+        "rule": (
+            "highest abstention recall with false-abstention rate <= "
+            f"{choice.max_false_abstention}; ties to the lower threshold"
+        ),
+        **asdict(choice),
+    }
+    save_params(replace(service.params, threshold=choice.threshold), record, calibration_file)
+    return choice
+
+
+def _calibration_note(choice: ThresholdChoice, split: str) -> str:
+    warning = "" if split == "dev" else f" (warning: fitted on {split!r}; tune on dev only)"
+    return (
+        f"abstention threshold set to {choice.threshold:g}{warning}: on {split}, "
+        f"abstention recall {choice.abstention_recall:.3f}, precision "
+        f"{choice.abstention_precision:.3f}, false-abstention rate "
+        f"{choice.false_abstention_rate:.3f} (limit {choice.max_false_abstention})"
+    )
+
+
+def headline_text(suite: Suite) -> str:
+    """The headline table as aligned plain text, one column per system."""
+    main = next(iter(suite.systems.values())).metrics
+    header = ["metric", *suite.systems]
+    rows = [header, *headline_rows(suite)]
+    widths = [max(len(row[c]) for row in rows) for c in range(len(header))]
+    lines = [
+        f"{suite.gold} · split {suite.split} · {main.questions} questions "
+        f"({main.answerable} answerable, {main.unanswerable} unanswerable) · k={suite.k} · "
+        f"abstain threshold {suite.threshold:g}",
+        "",
+    ]
+    for n, row in enumerate(rows):
+        cells = [row[0].ljust(widths[0])] + [
+            v.rjust(w) for v, w in zip(row[1:], widths[1:], strict=True)
+        ]
+        lines.append("  ".join(cells).rstrip())
+        if n == 0:
+            lines.append("  ".join("-" * w for w in widths))
+    return "\n".join(lines)

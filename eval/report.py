@@ -1,0 +1,237 @@
+"""The evaluation report: ``report.md``, ``metrics.svg`` and ``results.json`` in a folder.
+
+The chart is a hand-written SVG (no plotting library): one group of bars per headline
+metric, one bar per system, on a common 0-1 scale.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from xml.sax.saxutils import escape
+
+from eval.runner import QuestionResult, Suite, SystemMetrics, suite_to_dict
+
+# (field of SystemMetrics, label, unit): the headline table, in reading order.
+HEADLINE: tuple[tuple[str, str, str], ...] = (
+    ("hit_at_1", "hit@1", "rate"),
+    ("hit_at_5", "hit@5", "rate"),
+    ("mrr_at_10", "MRR@10", "rate"),
+    ("ndcg_at_10", "nDCG@10", "rate"),
+    ("accuracy", "answer accuracy", "rate"),
+    ("exact_match", "exact match", "rate"),
+    ("f1", "token F1", "rate"),
+    ("citation_verification", "citation verification", "rate"),
+    ("passage_verification", "passage verification", "rate"),
+    ("citation_precision", "citation precision", "rate"),
+    ("answer_in_citation", "answer inside citation", "rate"),
+    ("abstention_precision", "abstention precision", "rate"),
+    ("abstention_recall", "abstention recall", "rate"),
+    ("false_abstention_rate", "false abstention (lower is better)", "rate"),
+    ("ece", "calibration error ECE (lower is better)", "rate"),
+    ("latency_p50_ms", "latency p50 ms", "ms"),
+    ("latency_p95_ms", "latency p95 ms", "ms"),
+)
+# The metrics drawn in the chart: higher is better for all of them.
+CHARTED: tuple[tuple[str, str], ...] = (
+    ("hit_at_1", "hit@1"),
+    ("hit_at_5", "hit@5"),
+    ("mrr_at_10", "MRR@10"),
+    ("ndcg_at_10", "nDCG@10"),
+    ("accuracy", "answer\naccuracy"),
+    ("f1", "token\nF1"),
+    ("citation_verification", "citation\nverified"),
+    ("citation_precision", "citation\nprecision"),
+    ("abstention_precision", "abstention\nprecision"),
+    ("abstention_recall", "abstention\nrecall"),
+)
+COLORS = {"hybrid": "#1f5fa8", "bm25": "#e08a1e", "dense": "#3a9a4a"}
+_FALLBACK_COLORS = ("#7b4fa0", "#b03a3a", "#555555")
+
+
+def format_value(value: float | None, unit: str) -> str:
+    """A metric for display: rates with 3 decimals, milliseconds whole, ``n/a`` for None."""
+    if value is None:
+        return "n/a"
+    return f"{value:.0f}" if unit == "ms" else f"{value:.3f}"
+
+
+def headline_rows(suite: Suite) -> list[list[str]]:
+    """Rows of the headline table: the metric label, then one value per system."""
+    return [
+        [label] + [format_value(getattr(run.metrics, key), unit) for run in suite.systems.values()]
+        for key, label, unit in HEADLINE
+    ]
+
+
+def write_report(suite: Suite, directory: Path) -> list[Path]:
+    """Write ``report.md``, ``metrics.svg`` and ``results.json`` into ``directory``.
+
+    Returns:
+        The paths written.
+    """
+    directory.mkdir(parents=True, exist_ok=True)
+    files = {
+        "report.md": markdown_report(suite, chart="metrics.svg"),
+        "metrics.svg": metrics_svg(suite),
+        "results.json": json.dumps(suite_to_dict(suite), ensure_ascii=False, indent=2) + "\n",
+    }
+    for name, text in files.items():
+        (directory / name).write_text(text, encoding="utf-8")
+    return [directory / name for name in files]
+
+
+# -- Markdown --------------------------------------------------------------------------
+
+
+def markdown_report(suite: Suite, chart: str) -> str:
+    """The human report: run facts, headline table, chart, calibration, per-question table."""
+    main = next(iter(suite.systems.values()))
+    m = main.metrics
+    lines = [
+        "# Evaluation report",
+        "",
+        f"Gold file `{suite.gold}`, split **{suite.split}**: {m.questions} questions "
+        f"({m.answerable} answerable, {m.unanswerable} unanswerable); {suite.k} passages "
+        f"per question; abstention threshold {suite.threshold:g}. "
+        f"Ours is `{main.mode}`; the others are baselines over the same chunks, "
+        "answered the same way.",
+        "",
+        "## Headline metrics",
+        "",
+        _table(["metric", *suite.systems], headline_rows(suite)),
+        "",
+        f"![Headline metrics per system]({chart})",
+        "",
+        f"## Confidence calibration ({main.mode}, answerable questions)",
+        "",
+        _calibration_table(m),
+        "",
+        f"Expected calibration error: {m.ece:.3f}.",
+        "",
+        f"## Per question ({main.mode}; failures first)",
+        "",
+        _question_table(suite),
+        "",
+    ]
+    return "\n".join(lines)
+
+
+def _cell(text: str) -> str:
+    return " ".join(text.split()).replace("|", "\\|")
+
+
+def _table(header: list[str], rows: list[list[str]]) -> str:
+    lines = ["| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
+    lines += ["| " + " | ".join(_cell(c) for c in row) + " |" for row in rows]
+    return "\n".join(lines)
+
+
+def _calibration_table(m: SystemMetrics) -> str:
+    rows = [
+        [
+            f"{b['lo']:.1f}–{b['hi']:.1f}",
+            str(b["count"]),
+            format_value(b["mean_confidence"], "rate"),
+            format_value(b["accuracy"], "rate"),
+        ]
+        for b in m.calibration
+    ]
+    return _table(["confidence", "questions", "mean confidence", "accuracy"], rows)
+
+
+def _question_table(suite: Suite) -> str:
+    main, *baselines = suite.systems.values()
+    order = sorted(range(len(main.results)), key=lambda n: main.results[n].passed)
+    rows = []
+    for n in order:
+        r = main.results[n]
+        rows.append(
+            [
+                "pass" if r.passed else "**FAIL**",
+                r.id,
+                r.question,
+                " / ".join(r.golds) if r.golds else "(unanswerable)",
+                _shown_answer(r),
+                "–" if r.evidence_rank is None else str(r.evidence_rank),
+                f"{r.confidence:.2f}",
+                *("pass" if run.results[n].passed else "fail" for run in baselines),
+            ]
+        )
+    header = ["result", "id", "question", "gold", "answer", "evidence rank", "confidence"]
+    return _table(header + [run.mode for run in baselines], rows)
+
+
+def _shown_answer(result: QuestionResult) -> str:
+    if result.abstained or result.answer is None:
+        return "(abstained)"
+    return result.answer
+
+
+# -- SVG chart -------------------------------------------------------------------------
+
+_BAR, _GAP, _LEFT, _TOP, _PLOT_H, _BOTTOM = 20, 26, 56, 70, 260, 60
+
+
+def metrics_svg(suite: Suite) -> str:
+    """A grouped bar chart of the charted metrics, one colour per system."""
+    modes = list(suite.systems)
+    colors = {m: COLORS.get(m, _FALLBACK_COLORS[i % 3]) for i, m in enumerate(modes)}
+    group = _BAR * len(modes) + _GAP
+    width = _LEFT + group * len(CHARTED) + 20
+    height = _TOP + _PLOT_H + _BOTTOM
+    base = _TOP + _PLOT_H
+    out = [
+        f'<svg xmlns="http://www.w3.org/2000/svg" width="{width}" height="{height}" '
+        f'viewBox="0 0 {width} {height}" font-family="Helvetica, Arial, sans-serif">',
+        f'<rect width="{width}" height="{height}" fill="white"/>',
+        f'<text x="{_LEFT}" y="24" font-size="16" font-weight="bold">'
+        f"{escape(f'Headline metrics, split {suite.split} ({_count(suite)} questions)')}</text>",
+    ]
+    for tick in range(6):
+        value = tick / 5
+        y = base - value * _PLOT_H
+        out.append(
+            f'<line x1="{_LEFT}" y1="{y:.1f}" x2="{width - 20}" y2="{y:.1f}" '
+            f'stroke="{"#888" if tick == 0 else "#e3e3e3"}"/>'
+        )
+        out.append(
+            f'<text x="{_LEFT - 8}" y="{y + 4:.1f}" font-size="11" text-anchor="end" '
+            f'fill="#444">{value:.1f}</text>'
+        )
+    for i, mode in enumerate(modes):
+        x = _LEFT + i * 110
+        out.append(f'<rect x="{x}" y="38" width="12" height="12" fill="{colors[mode]}"/>')
+        out.append(f'<text x="{x + 17}" y="49" font-size="12">{escape(mode)}</text>')
+    for g, (key, label) in enumerate(CHARTED):
+        x0 = _LEFT + g * group + _GAP / 2
+        for i, mode in enumerate(modes):
+            out.extend(_bar(x0 + i * _BAR, getattr(suite.systems[mode].metrics, key), colors[mode]))
+        center = x0 + _BAR * len(modes) / 2
+        for line_no, part in enumerate(label.split("\n")):
+            out.append(
+                f'<text x="{center:.1f}" y="{base + 18 + 13 * line_no}" font-size="11" '
+                f'text-anchor="middle">{escape(part)}</text>'
+            )
+    out.append("</svg>")
+    return "\n".join(out) + "\n"
+
+
+def _bar(x: float, value: float | None, color: str) -> list[str]:
+    base = _TOP + _PLOT_H
+    if value is None:
+        return [
+            f'<text x="{x + _BAR / 2:.1f}" y="{base - 4}" font-size="9" '
+            f'text-anchor="middle" fill="#888">n/a</text>'
+        ]
+    h = max(value, 0.0) * _PLOT_H
+    return [
+        f'<rect x="{x:.1f}" y="{base - h:.1f}" width="{_BAR - 2}" height="{h:.1f}" '
+        f'fill="{color}"><title>{value:.3f}</title></rect>',
+        f'<text x="{x + (_BAR - 2) / 2:.1f}" y="{base - h - 3:.1f}" font-size="9" '
+        f'text-anchor="middle" fill="#222">{value:.2f}</text>',
+    ]
+
+
+def _count(suite: Suite) -> int:
+    return next(iter(suite.systems.values())).metrics.questions

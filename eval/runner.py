@@ -1,0 +1,416 @@
+"""Run gold questions through ``QAService.ask`` and score them.
+
+The I/O half (:func:`run_system`, :func:`run_suite`) asks the service and reads the cited
+documents; the pure half (:func:`score_answer`, :func:`aggregate`, :func:`fit_threshold`,
+:func:`suite_to_dict`) turns answers into typed per-question results and metrics, so it can
+be tested on hand-made inputs.
+
+Definitions (all rates are in [0, 1]):
+
+* Retrieval metrics use the answerable items that have evidence. The returned passages
+  (``k`` of them) are the ranking; the evidence is one relevant item, found at the rank of
+  the first passage that contains it (:func:`eval.metrics.first_hit_rank`). Later passages
+  that repeat it (chunks overlap by a sentence) do not count again, so nDCG@10 is
+  ``1 / log2(rank + 1)`` with an ideal DCG of 1.
+* Answer metrics use the answerable items; an abstention is an empty prediction.
+* Citation verification: the share of citations whose quote equals the document text at
+  their offsets (passages are checked the same way and reported separately). Citation
+  precision: the share of citations, on items with evidence, that contain the evidence.
+  Answer inside citation: the share of given answers found verbatim in one of their quotes.
+* Abstention is the positive class; unanswerable items are the actual positives.
+"""
+
+from __future__ import annotations
+
+import sys
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import asdict, dataclass
+from itertools import pairwise
+from typing import Any
+
+from tqdm import tqdm
+
+from eval import metrics
+from eval.gold import GoldItem
+from qa.errors import InvalidQuestion, NotFound
+from qa.records import Answer
+from qa.service import QAService
+
+SYSTEMS = ("hybrid", "bm25", "dense")  # ours first, then the baselines
+CUTOFF = 10  # rank cutoff of MRR and nDCG
+CALIBRATION_BINS = 10
+MAX_FALSE_ABSTENTION = 0.05
+
+
+@dataclass(frozen=True)
+class QuestionResult:
+    """How one system did on one gold question."""
+
+    id: str
+    question: str
+    golds: tuple[str, ...]
+    evidence: str | None
+    answer: str | None
+    abstained: bool
+    confidence: float
+    evidence_rank: int | None  # 1-based rank of the first passage holding the evidence
+    correct: bool  # a normalized gold answer is contained in the answer
+    exact_match: float
+    f1: float
+    citations: int
+    citations_verified: int  # quote == document text at its offsets
+    citations_with_evidence: int
+    passages: int
+    passages_verified: int
+    answer_in_citation: bool | None  # None when no answer was given
+    latency_ms: float
+
+    @property
+    def answerable(self) -> bool:
+        """Whether the gold set says the corpus answers the question."""
+        return bool(self.golds)
+
+    @property
+    def passed(self) -> bool:
+        """Correct answer for answerable items, abstention for unanswerable ones."""
+        return self.correct if self.answerable else self.abstained
+
+
+@dataclass(frozen=True)
+class SystemMetrics:
+    """Aggregate metrics of one system; rates are None when nothing could be measured."""
+
+    questions: int
+    answerable: int
+    unanswerable: int
+    with_evidence: int
+    hit_at_1: float
+    hit_at_5: float
+    mrr_at_10: float
+    ndcg_at_10: float
+    accuracy: float
+    exact_match: float
+    f1: float
+    citations: int
+    citation_verification: float | None
+    passage_verification: float | None
+    citation_precision: float | None
+    answer_in_citation: float | None
+    abstention_precision: float
+    abstention_recall: float
+    false_abstention_rate: float
+    latency_p50_ms: float
+    latency_p95_ms: float
+    ece: float
+    calibration: list[metrics.CalibrationBin]
+
+    def to_dict(self) -> dict[str, Any]:
+        """The JSON shape of the metrics."""
+        return asdict(self)
+
+
+@dataclass(frozen=True)
+class SystemRun:
+    """One system's per-question results and their metrics."""
+
+    mode: str
+    results: tuple[QuestionResult, ...]
+    metrics: SystemMetrics
+
+
+@dataclass(frozen=True)
+class Suite:
+    """A whole evaluation run: ours and the baselines on the same gold items."""
+
+    gold: str
+    split: str
+    k: int
+    threshold: float
+    systems: dict[str, SystemRun]  # in SYSTEMS order, ours first
+
+
+@dataclass(frozen=True)
+class ThresholdChoice:
+    """An abstention threshold and the abstention figures it gives."""
+
+    threshold: float
+    abstention_precision: float
+    abstention_recall: float
+    false_abstention_rate: float
+    max_false_abstention: float
+
+
+# -- scoring (pure) ----------------------------------------------------------------------
+
+
+def score_answer(
+    item: GoldItem,
+    answer: Answer,
+    document_text: Callable[[str], str | None],
+    latency_ms: float,
+) -> QuestionResult:
+    """Score one answer against its gold item.
+
+    Args:
+        item: the gold question.
+        answer: what the system returned.
+        document_text: the text of a document by id (None if there is no such document).
+        latency_ms: how long the question took.
+
+    Returns:
+        The per-question result.
+    """
+
+    def verified(doc_id: str, start: int, end: int, text: str) -> bool:
+        source = document_text(doc_id)
+        return source is not None and source[start:end] == text
+
+    prediction = answer.answer if not answer.abstained and answer.answer is not None else ""
+    evidence = item.evidence
+    quotes = [c.quote for c in answer.citations]
+    return QuestionResult(
+        id=item.id,
+        question=item.question,
+        golds=item.answers,
+        evidence=evidence,
+        answer=None if answer.abstained else answer.answer,
+        abstained=answer.abstained,
+        confidence=answer.confidence,
+        evidence_rank=(
+            metrics.first_hit_rank([p.text for p in answer.passages], evidence)
+            if evidence
+            else None
+        ),
+        correct=metrics.answer_contains(prediction or None, item.answers),
+        exact_match=metrics.max_over_golds(metrics.exact_match, prediction, item.answers),
+        f1=metrics.max_over_golds(metrics.token_f1, prediction, item.answers),
+        citations=len(quotes),
+        citations_verified=sum(
+            verified(c.doc_id, c.start, c.end, c.quote) for c in answer.citations
+        ),
+        citations_with_evidence=(
+            sum(metrics.contains_evidence(q, evidence) for q in quotes) if evidence else 0
+        ),
+        passages=len(answer.passages),
+        passages_verified=sum(verified(p.doc_id, p.start, p.end, p.text) for p in answer.passages),
+        answer_in_citation=any(prediction in q for q in quotes) if prediction else None,
+        latency_ms=latency_ms,
+    )
+
+
+def _share(numerator: int, denominator: int) -> float | None:
+    return numerator / denominator if denominator else None
+
+
+def aggregate(results: Sequence[QuestionResult]) -> SystemMetrics:
+    """Metrics of one system from its per-question results (see the module docstring).
+
+    Args:
+        results: one result per gold item; at least one.
+
+    Raises:
+        ValueError: when ``results`` is empty.
+    """
+    if not results:
+        raise ValueError("no results to aggregate")
+    answerable = [r for r in results if r.answerable]
+    ranked = [r for r in answerable if r.evidence]
+    ranks = [r.evidence_rank for r in ranked]
+    evidenced = [r for r in results if r.evidence]
+    answered = [r for r in results if r.answer_in_citation is not None]
+    abstained = [r.abstained for r in results]
+    unanswerable = [not r.answerable for r in results]
+    precision, recall = metrics.precision_recall(abstained, unanswerable)
+    confidences = [r.confidence for r in answerable]
+    correct = [r.correct for r in answerable]
+    latencies = [r.latency_ms for r in results]
+    return SystemMetrics(
+        questions=len(results),
+        answerable=len(answerable),
+        unanswerable=len(results) - len(answerable),
+        with_evidence=len(ranked),
+        hit_at_1=metrics.mean([metrics.hit_at_k(r, 1) for r in ranks]),
+        hit_at_5=metrics.mean([metrics.hit_at_k(r, 5) for r in ranks]),
+        mrr_at_10=metrics.mean([metrics.reciprocal_rank(r, CUTOFF) for r in ranks]),
+        ndcg_at_10=metrics.mean([_ndcg(r) for r in ranks]),
+        accuracy=metrics.mean([float(r.correct) for r in answerable]),
+        exact_match=metrics.mean([r.exact_match for r in answerable]),
+        f1=metrics.mean([r.f1 for r in answerable]),
+        citations=sum(r.citations for r in results),
+        citation_verification=_share(
+            sum(r.citations_verified for r in results), sum(r.citations for r in results)
+        ),
+        passage_verification=_share(
+            sum(r.passages_verified for r in results), sum(r.passages for r in results)
+        ),
+        citation_precision=_share(
+            sum(r.citations_with_evidence for r in evidenced), sum(r.citations for r in evidenced)
+        ),
+        answer_in_citation=_share(sum(bool(r.answer_in_citation) for r in answered), len(answered)),
+        abstention_precision=precision,
+        abstention_recall=recall,
+        false_abstention_rate=metrics.false_positive_rate(abstained, unanswerable),
+        latency_p50_ms=metrics.percentile(latencies, 50),
+        latency_p95_ms=metrics.percentile(latencies, 95),
+        ece=metrics.expected_calibration_error(confidences, correct, CALIBRATION_BINS),
+        calibration=metrics.calibration_table(confidences, correct, CALIBRATION_BINS),
+    )
+
+
+def _ndcg(rank: int | None) -> float:
+    if rank is None or rank > CUTOFF:
+        return 0.0
+    return metrics.ndcg_at_k([0.0] * (rank - 1) + [1.0], CUTOFF, n_relevant=1)
+
+
+def fit_threshold(
+    confidences: Sequence[float],
+    unanswerable: Sequence[bool],
+    max_false_abstention: float = MAX_FALSE_ABSTENTION,
+) -> ThresholdChoice:
+    """The abstention threshold with the best recall at a bounded false-abstention rate.
+
+    The system abstains when ``confidence < threshold``. The candidates are 0 (never
+    abstain) and the midpoints between neighbouring distinct confidences, so a rounded
+    confidence never sits on the threshold. Among the candidates whose false-abstention rate
+    is at most ``max_false_abstention``, the one with the highest abstention recall wins;
+    ties go to the lower threshold (fewer answers withheld).
+
+    Args:
+        confidences: per-question confidence of our system.
+        unanswerable: per-question truth (True: the corpus does not answer it).
+        max_false_abstention: the largest acceptable share of answerable items withheld.
+
+    Raises:
+        ValueError: when there are no unanswerable questions to calibrate on.
+    """
+    if not any(unanswerable):
+        raise ValueError("cannot calibrate: the split has no unanswerable questions")
+    levels = sorted(set(confidences))
+    candidates = [0.0] + [round((a + b) / 2, 6) for a, b in pairwise(levels)]
+    best: ThresholdChoice | None = None
+    for threshold in candidates:
+        abstain = [c < threshold for c in confidences]
+        false_rate = metrics.false_positive_rate(abstain, unanswerable)
+        if false_rate > max_false_abstention:
+            break  # raising the threshold only withholds more answers
+        precision, recall = metrics.precision_recall(abstain, unanswerable)
+        if best is None or recall > best.abstention_recall:
+            best = ThresholdChoice(threshold, precision, recall, false_rate, max_false_abstention)
+    assert best is not None  # threshold 0 abstains on nothing, so it always qualifies
+    return best
+
+
+def suite_to_dict(suite: Suite) -> dict[str, Any]:
+    """The ``--json`` object: metrics per system and our per-question results."""
+    main, *baselines = suite.systems.values()
+    questions = []
+    for n, result in enumerate(main.results):
+        row = asdict(result)
+        row["passed"] = result.passed
+        row["baselines"] = {
+            run.mode: {
+                "answer": run.results[n].answer,
+                "abstained": run.results[n].abstained,
+                "confidence": run.results[n].confidence,
+                "evidence_rank": run.results[n].evidence_rank,
+                "correct": run.results[n].correct,
+                "passed": run.results[n].passed,
+            }
+            for run in baselines
+        }
+        questions.append(row)
+    return {
+        "split": suite.split,
+        "gold": suite.gold,
+        "k": suite.k,
+        "systems": {mode: run.metrics.to_dict() for mode, run in suite.systems.items()},
+        "abstain_threshold": suite.threshold,
+        "questions": questions,
+    }
+
+
+# -- running (I/O) -----------------------------------------------------------------------
+
+
+def uncached(service: QAService) -> QAService:
+    """A service over the same index, model and parameters whose answers are never cached.
+
+    Cached answers would make the latency figures meaningless.
+    """
+    if service.settings.cache_size == 0:
+        return service
+    settings = service.settings.model_copy(update={"cache_size": 0})
+    twin = QAService(settings, embedder=service.embedder, params=service.params)
+    twin.open(rebuild=False)
+    return twin
+
+
+def run_system(
+    service: QAService,
+    items: Sequence[GoldItem],
+    mode: str = "hybrid",
+    k: int = 10,
+    progress: bool = False,
+) -> SystemRun:
+    """Ask every gold question with one retrieval mode and score the answers.
+
+    Args:
+        service: an opened service; pass one from :func:`uncached` for true latencies.
+        items: the gold questions (at least one).
+        mode: ``hybrid`` (ours), ``bm25`` or ``dense``.
+        k: passages returned per question (the ranking that is scored).
+        progress: show a progress bar on stderr.
+    """
+    if not items:
+        raise ValueError("no gold questions to evaluate")
+    texts: dict[str, str | None] = {}
+
+    def document_text(doc_id: str) -> str | None:
+        if doc_id not in texts:
+            try:
+                texts[doc_id] = service.document(doc_id)
+            except NotFound:
+                texts[doc_id] = None
+        return texts[doc_id]
+
+    for item in items:
+        try:
+            service.validate_question(item.question)
+        except InvalidQuestion as exc:
+            raise InvalidQuestion(f"gold item {item.id!r}: {exc}") from exc
+    service.ask(items[0].question, k=k, mode=mode)  # warm-up: one-time loading is not timed
+    results = []
+    for item in tqdm(items, desc=mode, unit="q", file=sys.stderr, disable=not progress):
+        started = time.perf_counter()
+        answer = service.ask(item.question, k=k, mode=mode)
+        latency_ms = (time.perf_counter() - started) * 1000
+        results.append(score_answer(item, answer, document_text, latency_ms))
+    return SystemRun(mode, tuple(results), aggregate(results))
+
+
+def run_suite(
+    service: QAService,
+    items: Sequence[GoldItem],
+    *,
+    gold: str,
+    split: str,
+    k: int = 10,
+    systems: Sequence[str] = SYSTEMS,
+    progress: bool = False,
+) -> Suite:
+    """Run ours and the baselines on the same gold items, uncached.
+
+    Args:
+        service: an opened service.
+        items: the gold questions.
+        gold: the gold file's name, for the record.
+        split: the split the items come from, for the record.
+        k: passages returned per question.
+        systems: retrieval modes to run; the first one is ours.
+        progress: show progress bars on stderr.
+    """
+    evaluator = uncached(service)
+    runs = {mode: run_system(evaluator, items, mode, k, progress) for mode in systems}
+    return Suite(gold, split, k, evaluator.params.threshold, runs)
