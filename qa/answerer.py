@@ -314,7 +314,7 @@ def _counts(text: str, span: Span, counted: frozenset[str]) -> bool:
 
 def _has_granularity(text: str, granularity: str) -> bool:
     if granularity == "year":
-        return bool(re.search(r"\b(?:1[89]|20)\d{2}\b", text))
+        return bool(re.search(r"(?<!\d)(?:1[89]|20)\d{2}(?!\d)", text))
     if granularity == "month":
         return bool(_MONTH_WORD.search(text))
     return bool(_MONTH_WORD.search(text) and re.search(r"\b\d{1,2}\b", text))
