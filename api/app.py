@@ -1,0 +1,104 @@
+"""The FastAPI application: ``create_app(settings)`` wires routes, errors and limits together.
+
+Nothing is loaded at import time or in ``create_app``; the lifespan starts loading the index
+and model in a background thread, so ``/health`` answers at once and ``/ready`` says 503 until
+the service can answer.
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from typing import Any
+
+from fastapi import FastAPI
+from fastapi.middleware.cors import CORSMiddleware
+from fastapi.staticfiles import StaticFiles
+
+from api.errors import install_error_handlers
+from api.middleware import BodySizeLimit
+from api.routes import STATIC_DIR, protected, protected_guards, public
+from api.state import AppState
+from qa.service import QAService
+from qa.settings import Settings
+
+DESCRIPTION = """\
+Ask questions of the indexed documents; every answer quotes its source, with the character
+offsets of the quote in the document. When the sources do not contain the answer, the
+service abstains and lists the nearest passages.
+
+When the server runs with `QA_API_KEY` set, every route below except `/health` needs
+`Authorization: Bearer <key>`; the web page, its assets and these docs stay open (the page
+has a key field). `POST /reload` rebuilds in a worker thread while `/ask` keeps answering
+from the previous index, then switches atomically.
+"""
+
+
+@asynccontextmanager
+async def _lifespan(app: FastAPI) -> AsyncIterator[None]:
+    state: AppState = app.state.qa
+    state.start_loading()
+    yield
+
+
+# "Has a character that str.strip() keeps". Not r"\S": JSON Schema regexes follow ECMA-262,
+# whose whitespace differs from Python's (U+001C..U+001F, U+FEFF), so the set is spelled out.
+NOT_ONLY_WHITESPACE = "[^" + "".join(f"\\u{c:04x}" for c in range(0x3001) if chr(c).isspace()) + "]"
+
+
+def _document_question_limits(app: FastAPI, max_chars: int) -> None:
+    """Add the question rules ``QAService.validate_question`` enforces to the OpenAPI schema.
+
+    They are checked by the service (one rule, one message, for the CLI and the API alike);
+    the schema states them so clients and the schema fuzzer know which questions are valid.
+    """
+    generate = app.openapi
+    rules = {"minLength": 1, "maxLength": max_chars, "pattern": NOT_ONLY_WHITESPACE}
+
+    def openapi() -> dict[str, Any]:
+        fresh = app.openapi_schema is None
+        schema = generate()
+        if fresh:
+            schema["components"]["schemas"]["AskRequest"]["properties"]["question"].update(rules)
+            for parameter in schema["paths"]["/search"]["get"]["parameters"]:
+                if parameter["name"] == "q":
+                    parameter["schema"].update(rules)
+        return schema
+
+    app.openapi = openapi  # type: ignore[method-assign]
+
+
+def create_app(settings: Settings, service: QAService | None = None) -> FastAPI:
+    """Build the app.
+
+    Args:
+        settings: the tool's settings (limits, API key, CORS origins).
+        service: the query service; created from the settings when omitted. A service that
+            is already open is used as it is; otherwise the lifespan opens it.
+
+    Returns:
+        The ASGI application.
+    """
+    app = FastAPI(
+        title="citeqa",
+        version="0.1.0",
+        description=DESCRIPTION,
+        lifespan=_lifespan,
+    )
+    app.state.qa = AppState(settings, service)
+    install_error_handlers(app)
+    app.include_router(public)
+    guards, responses = protected_guards(settings)
+    app.include_router(protected, dependencies=guards, responses=responses)
+    _document_question_limits(app, settings.max_question_chars)
+    app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
+    app.add_middleware(BodySizeLimit, max_bytes=settings.max_body_bytes)
+    if settings.cors_origins:  # added last, so it is outermost: errors carry CORS headers too
+        app.add_middleware(
+            CORSMiddleware,
+            allow_origins=settings.cors_origins,
+            allow_methods=["GET", "POST"],
+            allow_headers=["Authorization", "Content-Type"],
+            max_age=600,
+        )
+    return app

@@ -1,0 +1,134 @@
+"""Request and response bodies of the HTTP API; they mirror ``qa.records``.
+
+``AnswerOut`` is exactly the object ``qa ask --json`` prints (``Answer.to_dict()``).
+"""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, field_validator
+
+MIN_K = 1
+MAX_K = 50
+
+
+def _whole_number(value: Any) -> Any:
+    # JSON Schema counts 5.0 as an integer; strict mode would not. Strings and booleans
+    # still fail the strict check.
+    return int(value) if isinstance(value, float) and value.is_integer() else value
+
+
+WholeNumber = Annotated[int, BeforeValidator(_whole_number)]
+
+
+class AskRequest(BaseModel):
+    """The body of ``POST /ask``.
+
+    Emptiness and the length cap are checked by ``QAService.validate_question`` (the cap is a
+    setting), so the CLI and the API refuse the same questions with the same message; the
+    app's OpenAPI schema documents both (see ``api.app``).
+    """
+
+    model_config = ConfigDict(extra="forbid", strict=True)
+
+    question: str = Field(description="The question in plain language, any script.")
+    k: WholeNumber = Field(5, ge=MIN_K, le=MAX_K, description="How many passages to return.")
+
+    @field_validator("question")
+    @classmethod
+    def _encodable(cls, value: str) -> str:
+        # JSON allows lone surrogates ("\ud800"); they cannot be written back as UTF-8.
+        try:
+            value.encode("utf-8")
+        except UnicodeEncodeError:
+            raise ValueError("the question contains invalid Unicode (a lone surrogate)") from None
+        return value
+
+
+class PassageOut(BaseModel):
+    """A retrieved chunk; ``text`` equals the document's ``text[start:end]``."""
+
+    doc_id: str
+    chunk_id: str
+    section: str = Field(description="The section path, outermost first, joined by ' › '.")
+    start: int = Field(ge=0, description="Start offset in the document (Unicode code points).")
+    end: int = Field(ge=0, description="End offset in the document (exclusive).")
+    text: str
+    score: float
+
+
+class CitationOut(BaseModel):
+    """A quote supporting the answer; ``quote`` equals the document's ``text[start:end]``.
+
+    Its ``[start, end]`` lies inside the ``[start, end]`` of the passage with the same
+    ``chunk_id``.
+    """
+
+    doc_id: str
+    chunk_id: str
+    section: str
+    start: int = Field(ge=0)
+    end: int = Field(ge=0)
+    quote: str
+    score: float
+
+
+class AnswerOut(BaseModel):
+    """The answer to a question: the same object as ``qa ask --json``."""
+
+    question: str
+    answer: str | None = Field(description="The short answer; null when abstaining.")
+    abstained: bool = Field(description="True when the sources do not contain the answer.")
+    confidence: float = Field(ge=0.0, le=1.0)
+    citations: list[CitationOut]
+    passages: list[PassageOut] = Field(description="The nearest passages, best first.")
+
+
+class SearchOut(BaseModel):
+    """Ranked passages for a query."""
+
+    query: str
+    passages: list[PassageOut]
+
+
+class DocumentOut(BaseModel):
+    """A source document's text, exactly as the offsets refer to it."""
+
+    doc_id: str
+    text: str
+
+
+class DocumentListOut(BaseModel):
+    """The ids of the indexed documents."""
+
+    documents: list[str]
+
+
+class HealthOut(BaseModel):
+    """Liveness: the process answers."""
+
+    status: str = "ok"
+
+
+class ReadyOut(BaseModel):
+    """Readiness: the index is loaded."""
+
+    ready: bool
+    documents: int = Field(ge=0)
+    passages: int = Field(ge=0)
+
+
+class ReloadOut(BaseModel):
+    """The result of ``POST /reload``."""
+
+    reloaded: bool = Field(description="True when a new index version was built and loaded.")
+    documents: int = Field(ge=0)
+    passages: int = Field(ge=0)
+
+
+class ErrorOut(BaseModel):
+    """Every 4xx/5xx body: one readable message, plus field errors for validation failures."""
+
+    detail: str
+    errors: list[dict[str, Any]] | None = None

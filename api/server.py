@@ -1,0 +1,105 @@
+"""``qa serve``: build the index if needed (with progress), load the model, run uvicorn."""
+
+from __future__ import annotations
+
+import ipaddress
+import socket
+import sys
+
+import uvicorn
+
+from api.app import create_app
+from api.state import load_service
+from qa.errors import ConfigError
+from qa.service import QAService
+from qa.settings import Settings
+
+
+def page_url(host: str, port: int) -> str:
+    """The address a user should open for a server listening on ``host``."""
+    if host in ("0.0.0.0", "", "::"):
+        host = "127.0.0.1"
+    elif ":" in host:
+        host = f"[{host}]"
+    return f"http://{host}:{port}/"
+
+
+def _is_loopback(host: str) -> bool:
+    if host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
+
+
+def check_port_free(host: str, port: int) -> None:
+    """Fail fast, before the slow loading, when the address cannot be bound.
+
+    Raises:
+        ConfigError: the port is taken or the host is not an address of this machine.
+    """
+    try:
+        family, kind, proto, _, address = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)[0]
+        with socket.socket(family, kind, proto) as probe:
+            probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)  # as uvicorn does
+            probe.bind(address)
+    except OSError as exc:
+        raise ConfigError(f"cannot listen on {host}:{port}: {exc.strerror or exc}") from None
+
+
+class _Server(uvicorn.Server):
+    """uvicorn's server, saying where to point the browser once it listens."""
+
+    def __init__(self, config: uvicorn.Config, url: str) -> None:
+        super().__init__(config)
+        self.url = url
+
+    async def startup(self, sockets: list[socket.socket] | None = None) -> None:
+        await super().startup(sockets=sockets)
+        if self.started:
+            print(f"citeqa is ready: open {self.url}  (API docs: {self.url}docs)", flush=True)
+
+
+def serve(settings: Settings) -> int:
+    """Run the HTTP API and the web page until interrupted.
+
+    The index is built (with a progress bar) and the model loaded before the server starts
+    listening, so the first question is answered at full speed.
+
+    Args:
+        settings: the tool's settings (host, port, limits, API key, ...).
+
+    Returns:
+        The process exit status.
+
+    Raises:
+        ConfigError: the address cannot be bound.
+        QAError: the index cannot be built or loaded.
+    """
+    check_port_free(settings.host, settings.port)
+    service = QAService(settings)
+    status = service.status()
+    if not status.current:
+        print("building the index: " + "; ".join(status.reasons), file=sys.stderr)
+    print("loading the index and the model ...", file=sys.stderr)
+    load_service(service, progress=not status.current)
+    if not settings.api_key and not _is_loopback(settings.host):
+        print(
+            f"warning: listening on {settings.host} without an API key; "
+            "set QA_API_KEY to require one",
+            file=sys.stderr,
+        )
+    config = uvicorn.Config(
+        create_app(settings, service),
+        host=settings.host,
+        port=settings.port,
+        log_level="info",
+        server_header=False,
+    )
+    server = _Server(config, page_url(settings.host, settings.port))
+    try:
+        server.run()
+    except SystemExit as exc:  # uvicorn exits this way when it cannot bind the port
+        return exc.code if isinstance(exc.code, int) else 1
+    return 0 if server.started else 1

@@ -1,0 +1,308 @@
+// citeqa web page: ask, show the answer, its quoted sources and their context.
+//
+// Every piece of user or document text reaches the page through textContent or text nodes
+// (never parsed as HTML), so a question or a document containing markup shows as text.
+"use strict";
+
+(() => {
+  const KEY_STORAGE = "citeqa.apiKey";
+  const $ = (id) => document.getElementById(id);
+  const documents = new Map(); // doc_id -> Promise of {doc_id, text}
+  let latestRequest = 0;
+
+  // -- small DOM helpers ---------------------------------------------------------------
+
+  /** An element with attributes and children; strings become text nodes, never markup. */
+  function el(tag, attributes = {}, ...children) {
+    const node = document.createElement(tag);
+    for (const [name, value] of Object.entries(attributes)) {
+      if (name === "className") node.className = value;
+      else node.setAttribute(name, String(value));
+    }
+    node.append(...children.filter((child) => child !== null && child !== undefined));
+    return node;
+  }
+
+  function setStatus(message, kind = "info") {
+    const status = $("status");
+    status.textContent = message;
+    status.dataset.kind = kind;
+  }
+
+  // -- offsets ---------------------------------------------------------------------------
+
+  /**
+   * The UTF-16 index of a code-point offset in `text`, or -1 when it lies past the end.
+   * The server counts offsets in Unicode code points (Python strings); JavaScript strings
+   * index UTF-16 units, which differ as soon as the text holds an emoji or a rare CJK
+   * character.
+   */
+  function unitIndex(text, codePoints) {
+    if (codePoints < 0) return -1;
+    if (!/[\uD800-\uDFFF]/.test(text)) return codePoints <= text.length ? codePoints : -1;
+    let units = 0;
+    for (let n = 0; n < codePoints; n += 1) {
+      if (units >= text.length) return -1;
+      units += text.codePointAt(units) > 0xffff ? 2 : 1;
+    }
+    return units;
+  }
+
+  /**
+   * `text` (which starts at document offset `base`) with [start, end) wrapped in <mark>.
+   * Returns null when the offsets don't fit the text or don't give back `expected`, so the
+   * caller can fall back instead of highlighting the wrong words.
+   */
+  function highlight(text, base, start, end, expected) {
+    const from = unitIndex(text, start - base);
+    const to = unitIndex(text, end - base);
+    if (from < 0 || to < from) return null;
+    const span = text.slice(from, to);
+    if (expected !== undefined && span !== expected) return null;
+    const mark = el("mark", { className: "quote" }, span);
+    const fragment = document.createDocumentFragment();
+    fragment.append(text.slice(0, from), mark, text.slice(to));
+    return { fragment, mark };
+  }
+
+  // -- talking to the server ----------------------------------------------------------------
+
+  function storedKey() {
+    try {
+      return localStorage.getItem(KEY_STORAGE) || "";
+    } catch {
+      return ""; // storage disabled: the key field still works for this page
+    }
+  }
+
+  function storeKey(key) {
+    try {
+      if (key) localStorage.setItem(KEY_STORAGE, key);
+      else localStorage.removeItem(KEY_STORAGE);
+    } catch {
+      /* storage disabled */
+    }
+  }
+
+  /** Fetch JSON from the API (relative to this page); throws an Error with the server's message. */
+  async function api(path, options = {}) {
+    const headers = new Headers(options.headers || {});
+    const key = $("api-key").value.trim();
+    if (key) headers.set("Authorization", `Bearer ${key}`);
+    let response;
+    try {
+      response = await fetch(path, { ...options, headers });
+    } catch {
+      throw Object.assign(new Error("The server cannot be reached."), { status: 0 });
+    }
+    let body = null;
+    try {
+      body = await response.json();
+    } catch {
+      body = null;
+    }
+    if (!response.ok) {
+      const detail = body && typeof body.detail === "string" ? body.detail : response.statusText;
+      throw Object.assign(new Error(detail || `HTTP ${response.status}`), {
+        status: response.status,
+      });
+    }
+    return body;
+  }
+
+  function documentPath(docId) {
+    return "documents/" + docId.split("/").map(encodeURIComponent).join("/");
+  }
+
+  function fetchDocument(docId) {
+    if (!documents.has(docId)) {
+      const pending = api(documentPath(docId));
+      pending.catch(() => documents.delete(docId)); // retry on the next attempt
+      documents.set(docId, pending);
+    }
+    return documents.get(docId);
+  }
+
+  // -- rendering --------------------------------------------------------------------------
+
+  function whereText(item) {
+    return `${item.doc_id} · characters ${item.start}–${item.end}`;
+  }
+
+  /** Fill `quoteBox` with the citation's passage, the quoted span highlighted. */
+  function showQuoteInPassage(quoteBox, citation, passage) {
+    const marked = passage
+      ? highlight(passage.text, passage.start, citation.start, citation.end, citation.quote)
+      : null;
+    if (marked) {
+      quoteBox.replaceChildren(marked.fragment);
+    } else {
+      // The passage is unknown or its offsets don't match: show the quote on its own.
+      quoteBox.replaceChildren(el("mark", { className: "quote" }, citation.quote));
+    }
+  }
+
+  async function showInDocument(frame, citation) {
+    frame.dataset.state = "loading";
+    frame.textContent = "Loading the document…";
+    try {
+      const doc = await fetchDocument(citation.doc_id);
+      const marked = highlight(doc.text, 0, citation.start, citation.end, citation.quote);
+      if (!marked) {
+        frame.replaceChildren(
+          el("p", { className: "note" }, "The quote could not be located in this version of the document."),
+          doc.text,
+        );
+        frame.dataset.state = "unmatched";
+        return;
+      }
+      frame.replaceChildren(marked.fragment);
+      frame.dataset.state = "loaded";
+      // Scroll the frame, not the page, so the quote sits a third of the way down.
+      frame.scrollTop = Math.max(0, marked.mark.offsetTop - frame.clientHeight / 3);
+    } catch (error) {
+      frame.textContent = `The document could not be loaded: ${error.message}`;
+      frame.dataset.state = "error";
+    }
+  }
+
+  function citationItem(citation, passages) {
+    const quoteBox = el("blockquote", { className: "passage-text", dir: "auto" });
+    const passage = passages.find((p) => p.chunk_id === citation.chunk_id);
+    if (passage) {
+      showQuoteInPassage(quoteBox, citation, passage);
+    } else {
+      // The cited passage fell outside the k shown: fetch it by id.
+      showQuoteInPassage(quoteBox, citation, null);
+      api(`passages/${encodeURIComponent(citation.chunk_id)}`)
+        .then((found) => showQuoteInPassage(quoteBox, citation, found))
+        .catch(() => {});
+    }
+    const frame = el("div", {
+      className: "document",
+      tabindex: "0",
+      role: "region",
+      "aria-label": `Full text of ${citation.doc_id}`,
+      dir: "auto",
+    });
+    const inDocument = el(
+      "details",
+      { className: "in-document" },
+      el("summary", {}, "Show in the full document"),
+      frame,
+    );
+    inDocument.addEventListener("toggle", () => {
+      if (inDocument.open && frame.dataset.state !== "loaded") showInDocument(frame, citation);
+    });
+    return el(
+      "li",
+      { className: "citation" },
+      el("p", { className: "section" }, citation.section || "(no section heading)"),
+      quoteBox,
+      el("p", { className: "meta" }, whereText(citation)),
+      inDocument,
+    );
+  }
+
+  function passageItem(passage, cited) {
+    return el(
+      "li",
+      { className: cited ? "passage cited" : "passage" },
+      el("p", { className: "section" }, passage.section || "(no section heading)"),
+      el("p", { className: "passage-text", dir: "auto" }, passage.text),
+      el(
+        "p",
+        { className: "meta" },
+        `${whereText(passage)} · score ${passage.score.toFixed(3)}`,
+        cited ? el("span", { className: "badge" }, "quoted above") : null,
+      ),
+    );
+  }
+
+  function confidenceLabel(value) {
+    if (value >= 0.75) return "high";
+    if (value >= 0.5) return "medium";
+    return "low";
+  }
+
+  function render(answer) {
+    $("asked").textContent = answer.question;
+    const card = $("answer-card");
+    card.classList.toggle("abstained", answer.abstained);
+    if (answer.abstained) {
+      $("answer-label").textContent = "Not found in the sources";
+      $("answer").textContent =
+        "The documents don't answer this question. The nearest passages are listed below.";
+    } else {
+      $("answer-label").textContent = "Answer";
+      $("answer").textContent = answer.answer;
+    }
+    // A short answer ("2010") stands out large; a whole sentence reads better at text size.
+    $("answer").classList.toggle("long", !answer.abstained && (answer.answer || "").length > 60);
+    const percent = Math.round(answer.confidence * 100);
+    $("confidence-text").textContent =
+      `Confidence ${percent}% (${confidenceLabel(answer.confidence)})`;
+    $("confidence-meter").value = answer.confidence;
+    $("confidence-note").hidden = answer.abstained || answer.confidence >= 0.5;
+
+    const cited = new Set(answer.citations.map((c) => c.chunk_id));
+    $("citations-section").hidden = answer.citations.length === 0;
+    $("citations").replaceChildren(...answer.citations.map((c) => citationItem(c, answer.passages)));
+    $("passages-heading").textContent = `Nearest passages (${answer.passages.length})`;
+    $("passages").replaceChildren(...answer.passages.map((p) => passageItem(p, cited.has(p.chunk_id))));
+    $("passages-section").open = answer.abstained;
+    $("result").hidden = false;
+  }
+
+  // -- the form ---------------------------------------------------------------------------
+
+  async function ask(event) {
+    event.preventDefault();
+    const question = $("question").value;
+    if (!question.trim()) {
+      setStatus("Type a question first.", "error");
+      return;
+    }
+    const k = Math.min(50, Math.max(1, Number.parseInt($("k").value, 10) || 5));
+    const request = ++latestRequest;
+    $("ask-button").disabled = true;
+    setStatus("Searching the sources…", "busy");
+    try {
+      const answer = await api("ask", {
+        method: "POST",
+        headers: { "Content-Type": "application/json" },
+        body: JSON.stringify({ question, k }),
+      });
+      if (request !== latestRequest) return; // a newer question was asked meanwhile
+      render(answer);
+      setStatus("");
+    } catch (error) {
+      if (request !== latestRequest) return;
+      if (error.status === 401) {
+        $("options").open = true;
+        $("api-key").focus();
+      }
+      setStatus(error.message, "error");
+    } finally {
+      if (request === latestRequest) $("ask-button").disabled = false;
+    }
+  }
+
+  function start() {
+    $("api-key").value = storedKey();
+    $("api-key").addEventListener("change", (event) => storeKey(event.target.value.trim()));
+    $("ask-form").addEventListener("submit", ask);
+    $("question").addEventListener("keydown", (event) => {
+      // Enter asks, Shift+Enter starts a new line; never while an input method is composing.
+      if (event.key === "Enter" && !event.shiftKey && !event.isComposing) {
+        event.preventDefault();
+        $("ask-form").requestSubmit();
+      }
+    });
+    $("question").focus();
+  }
+
+  // The offset arithmetic, for the browser test.
+  window.citeqaOffsets = Object.freeze({ unitIndex });
+  start();
+})();
