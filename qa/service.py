@@ -31,6 +31,7 @@ class _Loaded:
     index: LoadedIndex
     retriever: Retriever
     answerer: Answerer
+    documents: frozenset[str]
 
 
 class QAService:
@@ -54,7 +55,7 @@ class QAService:
         self._loaded: _Loaded | None = None
         self._cache: OrderedDict[tuple[str, int, str], Answer] = OrderedDict()
         self._lock = threading.Lock()
-        self._build_lock = threading.Lock()
+        self._build_lock = threading.RLock()  # one build or open at a time
         self.last_build: BuildReport | None = None
 
     # -- index lifecycle -------------------------------------------------------------
@@ -78,41 +79,53 @@ class QAService:
             self.last_build = report
             return report
 
-    def open(self, rebuild: bool = True, progress: bool = False) -> None:
+    def open(self, rebuild: bool = True, progress: bool = False) -> bool:
         """Load the index, rebuilding it first when it is missing, stale or damaged.
 
         Args:
             rebuild: rebuild automatically; when False, load whatever is there.
             progress: show a progress bar if a build happens.
+
+        Returns:
+            True when a build happened.
         """
-        if rebuild and not self.status().current:
-            self.build(progress=progress)
-        try:
-            index = load_index(self.settings.index_dir)
-        except (CorruptIndex, IndexNotFound):
-            if not rebuild:
-                raise
-            self.build(progress=progress)
-            index = load_index(self.settings.index_dir)
-        self._swap(index)
+        with self._build_lock:
+            built = False
+            if rebuild and not self.status().current:
+                self.build(progress=progress)
+                built = True
+            try:
+                index = load_index(self.settings.index_dir)
+            except (CorruptIndex, IndexNotFound):
+                if not rebuild:
+                    raise
+                self.build(progress=progress)
+                built = True
+                index = load_index(self.settings.index_dir)
+            self._swap(index)
+            return built
 
     def reload(self) -> bool:
         """Rebuild if the corpus or settings changed, then switch atomically.
 
-        Returns:
-            True when a new index was loaded.
-        """
-        if self._loaded is not None and self.status().current:
-            current = self._loaded.index.version
-            try:
-                from index.store import current_version
+        Readers keep the old index until the new one is loaded; concurrent reloads run
+        one after the other.
 
-                if current_version(self.settings.index_dir) == current:
-                    return False
-            except (IndexNotFound, CorruptIndex):
-                pass
-        self.open(rebuild=True)
-        return True
+        Returns:
+            True when a new index version was loaded.
+        """
+        from index.store import current_version
+
+        with self._build_lock:
+            before = self._loaded.index.version if self._loaded is not None else None
+            if before is not None and self.status().current:
+                try:
+                    if current_version(self.settings.index_dir) == before:
+                        return False
+                except (IndexNotFound, CorruptIndex):
+                    pass
+            self.open(rebuild=True)
+            return self._loaded is not None and self._loaded.index.version != before
 
     def _swap(self, index: LoadedIndex) -> None:
         s = self.settings
@@ -124,7 +137,8 @@ class QAService:
             dense_weight=s.dense_weight,
             candidates=s.candidates,
         )
-        loaded = _Loaded(index, retriever, Answerer(index, self.params))
+        loaded = _Loaded(index, retriever, Answerer(index, self.params),
+                         frozenset(c.doc_id for c in index.chunks))
         with self._lock:
             self._loaded = loaded
             self._cache.clear()
@@ -133,7 +147,9 @@ class QAService:
     def loaded(self) -> _Loaded:
         """The loaded index; opens it on first use."""
         if self._loaded is None:
-            self.open()
+            with self._build_lock:
+                if self._loaded is None:
+                    self.open()
         assert self._loaded is not None
         return self._loaded
 
@@ -213,7 +229,7 @@ class QAService:
 
     def documents(self) -> list[str]:
         """The ids of the indexed documents."""
-        return sorted({c.doc_id for c in self.loaded.index.chunks})
+        return sorted(self.loaded.documents)
 
     def document(self, doc_id: str) -> str:
         """The text of an indexed document, exactly as the offsets refer to it.
@@ -221,7 +237,7 @@ class QAService:
         Raises:
             NotFound: the id is not an indexed document (paths outside the corpus never are).
         """
-        if doc_id not in self.documents():
+        if doc_id not in self.loaded.documents:
             raise NotFound(f"no document with id {doc_id!r}")
         relative = PurePosixPath(doc_id)
         if relative.is_absolute() or ".." in relative.parts:
