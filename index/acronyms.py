@@ -99,7 +99,8 @@ def extract_acronyms(texts: Iterable[str]) -> dict[str, str]:
             if not any(ch.isupper() for ch in acronym[1:]) and len(acronym) > 3:
                 continue  # a capitalised word in brackets, not an acronym
             before = text[max(0, match.start() - 200) : match.start()]
-            words = re.findall(r"[\w][\w.\-/’']*", before)
+            found = list(_WORD.finditer(before))
+            words = [m.group(0) for m in found]
             long_form = match_long_form(words, acronym)
             if long_form is None:
                 key_letters = _letters(acronym)
@@ -107,5 +108,16 @@ def extract_acronyms(texts: Iterable[str]) -> dict[str, str]:
                 long_form = schwartz_hearst(key_letters, " ".join(window))
             key = acronym[:-1] if acronym.endswith("s") and acronym[:-1].isupper() else acronym
             if long_form and key not in table:
-                table[key] = long_form
+                table[key] = _as_written(before, found, long_form)
     return table
+
+
+_WORD = re.compile(r"[\w][\w.\-/’']*")
+
+
+def _as_written(before: str, found: list[re.Match[str]], long_form: str) -> str:
+    """The long form as the text writes it, punctuation between its words kept
+    (``Women, Peace and Security``), white space collapsed."""
+    first = found[-len(long_form.split())]
+    written = " ".join(before[first.start() : found[-1].end()].split())
+    return written.strip("“”\"'(),;:")

@@ -4,7 +4,8 @@ Paragraph-like blocks of one section are packed sentence by sentence up to a tok
 budget (cl100k_base tokens), preferring to break between paragraphs, with an overlap of
 whole sentences between neighbouring chunks. Footnotes, captions, figure titles and the
 front matter become chunks of their own. Every chunk is checked against the embedding
-model's own token limit and split further if needed, so nothing is silently truncated.
+model's own token limit and split further if needed, so nothing is silently truncated;
+footnotes are linked only after that split, so every link names a chunk that exists.
 """
 
 from __future__ import annotations
@@ -12,12 +13,14 @@ from __future__ import annotations
 import hashlib
 import re
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from index.records import Block, Chunk, Document
 from index.sentences import split_sentences
 
 PACKABLE = frozenset({"paragraph", "byline", "item"})
+# "(4) ", "(b) ", "IV. ", "3.2 ". A bare letter ("B Missile Defense") stays: it cannot be told
+# from a word ("A Tale of ..."), and dropping it measured no better on the gold set.
 _NUMBER_PREFIX = re.compile(
     r"^(?:\(\d{1,2}\)|\(?[A-Za-z]\)|[IVX]{1,5}\.|\d{1,2}(?:\.\d{1,2})*\.?)\s+"
 )
@@ -89,7 +92,7 @@ def chunk_document(
             chunks.extend(_pack(doc, run, settings, count_tokens))
             run.clear()
 
-    titles = [b for b in blocks if b.kind == "title"]
+    titles = _front_matter(blocks)
     if titles:
         chunks.append(_single(doc, titles[0].start, titles[-1].end, (), "title"))
     for block in blocks:
@@ -104,10 +107,27 @@ def chunk_document(
         flush_run()
         chunks.extend(_pack(doc, [block], settings, count_tokens, kind=block.kind))
     flush_run()
-    chunks = _link_footnotes(doc, blocks, chunks)
+    if not chunks:  # a document of headings only: its headings are its content
+        chunks = [_single(doc, b.start, b.end, b.section, "heading") for b in blocks]
+    fits: Callable[[Chunk], bool] | None = None
     if model_tokens is not None and model_limit is not None:
-        chunks = [piece for c in chunks for piece in _fit_model(doc, c, model_tokens, model_limit)]
-    return chunks
+        tokens, limit = model_tokens, model_limit
+
+        def fits(chunk: Chunk) -> bool:
+            return tokens(embedding_text(chunk)) <= limit
+
+        chunks = [piece for c in chunks for piece in _fit_model(doc, c, tokens, limit)]
+    return _link_footnotes(doc, blocks, chunks, fits)
+
+
+def _front_matter(blocks: list[Block]) -> list[Block]:
+    """The run of title blocks the document opens with."""
+    titles: list[Block] = []
+    for block in blocks:
+        if block.kind != "title":
+            break
+        titles.append(block)
+    return titles
 
 
 def _single(doc: Document, start: int, end: int, section: tuple[str, ...], kind: str) -> Chunk:
@@ -183,45 +203,84 @@ def _pack(
     return result
 
 
-def _link_footnotes(doc: Document, blocks: list[Block], chunks: list[Chunk]) -> list[Chunk]:
-    """Tie each footnote to the nearest earlier chunk whose text carries its marker."""
-    by_id = {c.chunk_id: c for c in chunks}
-    order = [c.chunk_id for c in chunks]
-    for note in (c for c in chunks if c.kind == "footnote"):
-        block = next((b for b in blocks if b.kind == "footnote" and b.start == note.start), None)
-        if block is None or not block.marker:
+def _link_footnotes(
+    doc: Document,
+    blocks: list[Block],
+    chunks: list[Chunk],
+    fits: Callable[[Chunk], bool] | None = None,
+) -> list[Chunk]:
+    """Tie each footnote to every chunk carrying its marker, nearest before it, both ways.
+
+    The footnote chunk also gets the sentence with the marker as embedding context,
+    shortened when needed so the chunk still fits the model (``fits``).
+    """
+    notes = [b for b in blocks if b.kind == "footnote" and b.marker]
+    linked = list(chunks)
+    for position, chunk in enumerate(chunks):
+        if chunk.kind != "footnote":
             continue
-        number = re.sub(r"\D", "", block.marker)
-        marker = re.compile(_MARKER.format(n=number))
-        host = None
-        for cid in reversed(order[: order.index(note.chunk_id)]):
-            candidate = by_id[cid]
-            if candidate.kind != "footnote" and marker.search(candidate.text):
-                host = candidate
-                break
-        if host is None:
+        block = next((b for b in notes if b.start <= chunk.start and chunk.end <= b.end), None)
+        if block is None or block.marker is None:
             continue
-        hit = marker.search(doc.text, host.start, host.end)
-        assert hit is not None
+        found = _marker_hosts(doc, chunks, block)
+        if found is None:
+            continue
+        hit, hosts = found
+        host = chunks[hosts[0]]
         sentence = next(
-            (doc.text[s:e] for s, e in host.sentences if s <= hit.start() < e), host.text
+            (doc.text[a:b] for a, b in host.sentences if a <= hit < b), host.text
         )
-        by_id[note.chunk_id] = _replace(
-            by_id[note.chunk_id],
-            context=f"Footnote {block.marker} to: {sentence}",
+        note = replace(
+            linked[position],
             section=host.section,
-            links=(host.chunk_id,),
+            links=tuple(chunks[i].chunk_id for i in hosts),
         )
-        by_id[host.chunk_id] = _replace(
-            by_id[host.chunk_id], links=(*by_id[host.chunk_id].links, note.chunk_id)
+        linked[position] = _with_context(note, block.marker, sentence, fits) or replace(
+            linked[position], links=note.links
         )
-    return [by_id[cid] for cid in order]
+        for i in hosts:
+            linked[i] = replace(linked[i], links=(*linked[i].links, chunk.chunk_id))
+    return linked
 
 
-def _replace(chunk: Chunk, **changes: object) -> Chunk:
-    from dataclasses import replace
+def _marker_hosts(
+    doc: Document, chunks: list[Chunk], block: Block
+) -> tuple[int, list[int]] | None:
+    """The nearest marker of a footnote before it, and the chunks whose text holds it."""
+    number = re.sub(r"\D", "", block.marker or "")
+    marker = re.compile(_MARKER.format(n=number))
+    for hit in reversed(list(marker.finditer(doc.text, 0, block.start))):
+        hosts = [
+            i
+            for i, c in enumerate(chunks)
+            if c.kind != "footnote" and c.start <= hit.start() and hit.end() <= c.end
+        ]
+        if hosts:
+            return hit.start(), hosts
+    return None
 
-    return replace(chunk, **changes)  # type: ignore[arg-type]
+
+def _with_context(
+    note: Chunk, marker: str, sentence: str, fits: Callable[[Chunk], bool] | None
+) -> Chunk | None:
+    """The footnote with the marked sentence as context, cut down to fit the model.
+
+    Returns:
+        The chunk with as much of the sentence as fits (words around the marker kept),
+        or None when not even the bare chunk fits with the host's section.
+    """
+    words = sentence.split()
+    anchor = next((n for n, w in enumerate(words) if marker in w), len(words) - 1)
+    width = len(words)
+    while True:
+        first = max(0, min(anchor - (3 * width) // 4, len(words) - width))
+        kept = " ".join(words[first : first + width])
+        candidate = replace(note, context=f"Footnote {marker} to: {kept}" if kept else "")
+        if fits is None or fits(candidate):
+            return candidate
+        if width == 0:
+            return None
+        width = (3 * width) // 4
 
 
 def _fit_model(
@@ -248,7 +307,7 @@ def _fit_model(
     for piece in pieces:
         start, end = piece[0][0], piece[-1][1]
         text = doc.text[start:end]
-        sub = _replace(
+        sub = replace(
             chunk,
             chunk_id=make_chunk_id(doc.doc_id, start, end, text),
             start=start,
@@ -261,13 +320,18 @@ def _fit_model(
 
 
 def _split_long_sentence(text: str, span: tuple[int, int]) -> list[tuple[int, int]]:
-    """Halve an over-long sentence at the clause break (; or ,) nearest its middle."""
+    """Halve an over-long sentence: at the clause break (``;`` or ``,``) nearest its middle
+    when one lies in the middle half, else at the space nearest the middle."""
     start, end = span
     middle = (start + end) // 2
-    breaks = [m.end() for m in re.finditer(r"[;,]\s|\s", text[start:end])]
+    body = text[start:end]
+    clauses = [start + m.end() for m in re.finditer(r"[;,]\s+", body)]
+    clauses = [b for b in clauses if abs(b - middle) <= (end - start) // 4]
+    spaces = [start + m.end() for m in re.finditer(r"\s+", body) if m.end() < len(body)]
+    breaks = clauses or spaces
     if not breaks:
         return [span]
-    cut = start + min(breaks, key=lambda b: abs(start + b - middle))
+    cut = min(breaks, key=lambda b: abs(b - middle))
     left_end = cut
     while left_end > start and text[left_end - 1].isspace():
         left_end -= 1

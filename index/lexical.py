@@ -11,7 +11,8 @@ from typing import Any
 STOPWORDS = frozenset(
     ["a", "about", "above", "after", "again", "against", "all", "am", "an", "and", "any", "are", "as", "at", "be", "because", "been", "before", "being", "below", "between", "both", "but", "by", "can", "could", "did", "do", "does", "doing", "down", "during", "each", "few", "for", "from", "further", "had", "has", "have", "having", "he", "her", "here", "hers", "herself", "him", "himself", "his", "how", "i", "if", "in", "into", "is", "it", "its", "itself", "just", "me", "more", "most", "my", "myself", "no", "nor", "not", "now", "of", "off", "on", "once", "only", "or", "other", "our", "ours", "ourselves", "out", "over", "own", "same", "she", "should", "so", "some", "such", "than", "that", "the", "their", "theirs", "them", "themselves", "then", "there", "these", "they", "this", "those", "through", "to", "too", "under", "until", "up", "very", "was", "we", "were", "what", "when", "where", "which", "while", "who", "whom", "why", "will", "with", "would", "you", "your", "yours", "yourself", "yourselves", "also", "did", "does", "done", "many", "much"]
 )
-_TOKEN = re.compile(r"[a-z0-9]+(?:['’][a-z]+)?")
+# Letters and digits of any script ("attachés", "Kōno", "東京"), not only ASCII.
+_TOKEN = re.compile(r"[^\W_]+(?:['’][^\W_]+)?")
 
 
 @lru_cache(maxsize=1)
@@ -22,7 +23,8 @@ def _stemmer() -> Any:
 
 
 def words(text: str) -> list[str]:
-    """Lower-cased alphanumeric words, possessives folded (``Japan's`` -> ``japan``)."""
+    """Lower-cased words of letters and digits (any script), possessives folded
+    (``Japan's`` -> ``japan``)."""
     return [re.sub(r"['’]s$", "", w) for w in _TOKEN.findall(text.lower())]
 
 

@@ -4,7 +4,9 @@ A rule-based splitter: a sentence ends at ``.``, ``!`` or ``?`` (plus closing qu
 brackets and an optional footnote marker such as ``(1)``) followed by white space and an
 upper-case letter, digit, quote or bracket -- unless the word before the period is an
 abbreviation (``Gen.``, ``No.``), an initial (``Charles A. Flynn``) or a dotted acronym
-(``U.S.``, ``D.C.``).
+(``U.S.``, ``D.C.``). A dotted acronym still ends a sentence when the next word can only
+open one (``...from the U.S. Recognizing that...``), and a numbering abbreviation
+(``No.``, ``Art.``) only holds when a number follows it.
 """
 
 from __future__ import annotations
@@ -24,6 +26,17 @@ _BOUNDARY = re.compile(
     re.VERBOSE,
 )
 _WORD_BEFORE = re.compile(r"([A-Za-z][A-Za-z.]*)$")
+# Abbreviations that are also ordinary words ("said no.", "modern art."): only an
+# abbreviation when a number follows ("No. 5", "Art. 9", "Art. V").
+NUMBERING_ABBREVIATIONS = frozenset(
+    ["no", "nos", "art", "arts", "vol", "vols", "fig", "figs", "sec", "para", "pp"]
+)
+_NUMBER_AFTER = re.compile(r"\s+(?:\d|[IVXLC]+\b)")
+# Words that open a sentence but never continue a name such as "U.S. Forces".
+SENTENCE_OPENERS = frozenset(
+    ["the", "this", "these", "that", "those", "it", "its", "they", "we", "he", "she", "there", "in", "on", "at", "as", "for", "from", "with", "by", "to", "after", "before", "during", "since", "while", "when", "if", "although", "however", "furthermore", "moreover", "meanwhile", "also", "additionally", "therefore", "thus", "such", "both", "each", "based", "regarding", "through", "following", "recognizing", "thereafter", "accordingly", "nevertheless"]
+)
+_NEXT_WORD = re.compile(r"\s+[“\"‘']?([A-Za-z]+)")
 
 
 def _is_abbreviation(text: str, dot: int) -> bool:
@@ -36,8 +49,11 @@ def _is_abbreviation(text: str, dot: int) -> bool:
     word = match.group(1)
     if len(word) == 1 and word.isupper():
         return True  # an initial: "Charles A. Flynn"
-    if "." in word:
-        return True  # a dotted acronym: "U.S.", "D.C.", "F.E."
+    if "." in word:  # a dotted acronym: "U.S.", "D.C.", "F.E."
+        after = _NEXT_WORD.match(text, dot + 1)
+        return not (after and after.group(1).lower() in SENTENCE_OPENERS)
+    if word.lower() in NUMBERING_ABBREVIATIONS:
+        return _NUMBER_AFTER.match(text, dot + 1) is not None
     return word.lower() in ABBREVIATIONS
 
 

@@ -5,9 +5,9 @@ Plain text (``.txt``) is read line by line. A line is classified as:
 * a numbered heading -- ``2 Title``, ``(1) Title``, ``A Title``, ``I. Title``...; each
   numbering style gets a nesting level in the order the styles first appear, so the
   same code works for documents numbered differently;
-* a title -- a short line in title case with no closing punctuation; before the first
-  numbered heading it is the document's front matter, later it opens an unnumbered
-  sub-section (a boxed column) or, when no text follows it, is a figure title;
+* a title -- a short line in title case with no closing punctuation; at the top of the
+  document (before any heading or text) it is the front matter, later it opens an
+  unnumbered sub-section (a boxed column) or, when no text follows it, is a figure title;
 * a footnote -- ``• (1) Text`` explaining the marker ``(1)`` in the text above it;
 * a caption -- a line the source repeats twice, glued together (only one copy is kept);
 * a byline -- a short line starting with a box or bullet symbol;
@@ -25,6 +25,7 @@ from collections.abc import Iterator
 from index.records import Block
 
 MAX_HEADING_CHARS = 160
+BOM = "\ufeff"
 
 # Numbering styles, most specific first. Group 1 is the heading text after the number.
 _NUMBERING: tuple[tuple[str, re.Pattern[str]], ...] = (
@@ -37,6 +38,7 @@ _NUMBERING: tuple[tuple[str, re.Pattern[str]], ...] = (
 )
 _FOOTNOTE = re.compile(r"^\s*[•·*]\s*(\(\d{1,3}\)|\[\d{1,3}\]|\d{1,3}[.)])\s+\S")
 _BULLET_START = re.compile(r"^\s*[■□●○◆◇▶►•·*\-–]")
+_SENTENCE_END = (".", "!", "?", ":", ";", "”", '"', ")", "’")
 _SMALL_WORDS = frozenset(
     ["a", "an", "the", "and", "or", "nor", "but", "of", "for", "to", "in", "on", "at", "by", "with", "from", "as", "into", "via", "vs", "per"]
 )
@@ -59,9 +61,10 @@ def parse_blocks(doc_id: str, text: str) -> list[Block]:
 
 
 def _lines(text: str) -> Iterator[tuple[int, int]]:
-    """(start, end) of each line without its line break, blank lines included."""
-    pos = 0
-    for line in text.splitlines(keepends=True):
+    """(start, end) of each line without its line break, blank lines included; a byte
+    order mark at the start belongs to no line."""
+    pos = 1 if text.startswith(BOM) else 0
+    for line in text[pos:].splitlines(keepends=True):
         body = line.rstrip("\r\n")
         yield pos, pos + len(body)
         pos += len(line)
@@ -105,6 +108,17 @@ def looks_like_title(line: str) -> bool:
     return capitalised / len(content) >= 0.6
 
 
+def _is_title_line(line: str) -> bool:
+    """A line the plain-text parser may take for front matter: a title, no numbering."""
+    return (
+        looks_like_title(line)
+        and numbering_style(line) is None
+        and not _FOOTNOTE.match(line)
+        and not is_doubled(line)
+        and not _BULLET_START.match(line)
+    )
+
+
 def is_doubled(line: str) -> bool:
     """Whether a line is one text repeated twice, glued together."""
     n = len(line)
@@ -140,7 +154,7 @@ def _parse_plain(text: str) -> list[Block]:
     nonblank = [i for i, (a, b) in enumerate(lines) if text[a:b].strip()]
     stack = _SectionStack()
     blocks: list[Block] = []
-    seen_numbered = False
+    in_front_matter = True  # only titles so far
     paragraph: tuple[int, int] | None = None  # a paragraph being joined across wrapped lines
 
     def flush() -> None:
@@ -157,11 +171,19 @@ def _parse_plain(text: str) -> list[Block]:
             na, nb = lines[nonblank[position + 1]]
             next_line = text[na:nb].strip()
         blank_before = index == 0 or not text[slice(*lines[index - 1])].strip()
+        # A hard-wrapped paragraph goes on while its last line has not ended a sentence
+        # ("...the two governments signed" / "A Memorandum of Cooperation on ...").
+        continues_paragraph = (
+            paragraph is not None
+            and not blank_before
+            and not text[paragraph[0] : paragraph[1]].endswith(_SENTENCE_END)
+        )
+        if not continues_paragraph and not _is_title_line(line):
+            in_front_matter = False
 
-        style = numbering_style(line)
+        style = None if continues_paragraph else numbering_style(line)
         if style is not None:
             flush()
-            seen_numbered = True
             stack.push(style, line)
             blocks.append(Block("heading", start, end, stack.section()))
             continue
@@ -183,7 +205,7 @@ def _parse_plain(text: str) -> list[Block]:
             continue
         if looks_like_title(line) and (blank_before or paragraph is None):
             flush()
-            if not seen_numbered:
+            if in_front_matter:
                 blocks.append(Block("title", start, end, ()))
             elif not next_line or numbering_style(next_line) is not None:
                 blocks.append(Block("figure", start, end, stack.section()))
