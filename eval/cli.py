@@ -16,6 +16,7 @@ from typing import Any
 from eval.gold import GoldItem, default_gold_path, load_gold
 from eval.report import headline_rows, write_report
 from eval.runner import SYSTEMS, Suite, ThresholdChoice, fit_threshold, run_suite, suite_to_dict
+from index.errors import QAError
 from qa.params import save_params
 from qa.service import QAService
 
@@ -60,18 +61,24 @@ def run_eval_command(
     return 0
 
 
+class GoldFileError(QAError, ValueError):
+    """A gold file that is missing, unreadable or malformed."""
+
+
 def read_gold(path: Path, split: str) -> list[GoldItem]:
-    """The gold items of a split, or a ValueError with a one-line reason."""
+    """The gold items of a split, or a GoldFileError with a one-line reason."""
     if not path.is_file():
-        raise ValueError(f"gold file not found: {path}")
+        raise GoldFileError(f"gold file not found: {path}")
     try:
         items = load_gold(path, split)
     except OSError as exc:
-        raise ValueError(f"cannot read gold file {path}: {exc.strerror or exc}") from exc
+        raise GoldFileError(f"cannot read gold file {path}: {exc.strerror or exc}") from exc
     except UnicodeDecodeError as exc:
-        raise ValueError(f"gold file {path} is not UTF-8 text") from exc
+        raise GoldFileError(f"gold file {path} is not UTF-8 text") from exc
+    except ValueError as exc:
+        raise GoldFileError(str(exc).splitlines()[0]) from exc
     if not items:
-        raise ValueError(f"no gold questions in split {split!r} of {path}")
+        raise GoldFileError(f"no gold questions in split {split!r} of {path}")
     return items
 
 

@@ -334,7 +334,7 @@ def _strip_known_words(span: Span, text: str, question_terms: set[str]) -> Span:
 
 
 def _word_positions(text: str, term: str) -> list[re.Match[str]]:
-    return [m for m in re.finditer(r"[A-Za-z0-9]+", text) if stem([m.group(0).lower()])[0] == term]
+    return [m for m in re.finditer(r"[^\W_]+", text) if stem([m.group(0).lower()])[0] == term]
 
 
 def _chunk_of_sentence(index: LoadedIndex) -> dict[tuple[str, int, int], int]:

@@ -86,6 +86,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     os.environ.setdefault("TRANSFORMERS_VERBOSITY", "error")
     os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
     args = _parser().parse_args(argv)
+    from pydantic import ValidationError
+
     from index.errors import QAError
 
     try:
@@ -100,8 +102,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     except QAError as exc:
         print(f"qa: error: {exc}", file=sys.stderr)
         return EXIT_ERROR
-    except ValueError as exc:  # invalid settings from the environment
-        print(f"qa: error: {str(exc).splitlines()[0]}", file=sys.stderr)
+    except ValidationError as exc:  # a QA_* environment variable with an unusable value
+        error = exc.errors()[0]
+        name = "QA_" + "_".join(str(part) for part in error.get("loc", ())).upper()
+        print(f"qa: error: {name}: {error.get('msg', 'invalid value')}", file=sys.stderr)
         return EXIT_ERROR
     except KeyboardInterrupt:
         print("qa: interrupted", file=sys.stderr)
@@ -131,11 +135,14 @@ def cmd_index(args: argparse.Namespace) -> int:
 
 
 def _open_service(args: argparse.Namespace) -> Any:
+    from index.reader import read_corpus
     from qa.service import QAService
 
     service = QAService(_settings(args))
     status = service.status()
     if not status.current:
+        # Fail on an unusable corpus with one line, before announcing a build.
+        read_corpus(service.settings.corpus_dir, service.settings.build_config().max_file_bytes)
         print("building the index: " + "; ".join(status.reasons), file=sys.stderr)
     service.open(rebuild=True, progress=not status.current)
     return service

@@ -8,7 +8,8 @@ from dataclasses import asdict, fields
 from pathlib import Path
 from typing import Any
 
-from qa.answerer import AnswerParams
+from index.errors import ConfigError
+from qa.answerer import CONFIDENCE_FEATURES, AnswerParams
 
 CALIBRATION_FILE = Path(__file__).with_name("calibration.json")
 
@@ -28,6 +29,11 @@ def load_params(path: Path | None = None, threshold: float | None = None) -> Ans
         values = {k: v for k, v in raw.get("params", {}).items() if k in known}
         if "confidence_weights" in values:
             values["confidence_weights"] = tuple(values["confidence_weights"])
+            if len(values["confidence_weights"]) != len(CONFIDENCE_FEATURES):
+                raise ConfigError(
+                    f"{source} has {len(values['confidence_weights'])} confidence weights for "
+                    f"{len(CONFIDENCE_FEATURES)} features; refit with: python -m eval.confidence"
+                )
     if threshold is not None:
         values["threshold"] = threshold
     return AnswerParams(**values)

@@ -203,15 +203,6 @@ def test_corpus_of_unreadable_files_is_reported(
         assert name in line
 
 
-# The two tests below state the contract in full: ONE line on stderr. They fail today
-# because qa/cli.py prints "building the index: ..." to stderr before the build fails.
-_ONE_LINE_BUG = (
-    "qa/cli.py _open_service prints 'building the index: ...' to stderr before the corpus "
-    "is read, so a corpus error gives two stderr lines"
-)
-
-
-@pytest.mark.xfail(strict=True, reason=_ONE_LINE_BUG)
 def test_missing_corpus_folder_is_one_line(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
@@ -221,7 +212,6 @@ def test_missing_corpus_folder_is_one_line(
     assert "corpus folder not found" in assert_one_error_line(status, err)
 
 
-@pytest.mark.xfail(strict=True, reason=_ONE_LINE_BUG)
 def test_unreadable_corpus_is_one_line(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
