@@ -10,7 +10,9 @@ Plain text (``.txt``) is read line by line. A line is classified as:
   unnumbered sub-section (a boxed column) or, when no text follows it, is a figure title;
 * a footnote -- ``• (1) Text`` explaining the marker ``(1)`` in the text above it;
 * a caption -- a line the source repeats twice, glued together (only one copy is kept);
-* a byline -- a short line starting with a box or bullet symbol;
+* a byline -- a short line starting with a box or bullet symbol; a box-symbol byline
+  followed by text (``■NAME, title``) scopes the first-person account after it, up to the
+  next caption, figure, footnote or heading;
 * a paragraph -- everything else.
 
 Markdown (``.md``) takes its structure from ``#`` headings; blocks are separated by
@@ -125,6 +127,10 @@ def is_doubled(line: str) -> bool:
     return n >= 20 and n % 2 == 0 and line[: n // 2] == line[n // 2 :]
 
 
+BYLINE_LEVEL = 200
+_BYLINE_START = re.compile(r"^\s*[■□◆◇▶►]\s*")
+
+
 class _SectionStack:
     """Tracks the heading path as numbered and unnumbered headings arrive."""
 
@@ -144,6 +150,15 @@ class _SectionStack:
         """An unnumbered title nests under the current numbered section."""
         numbered = [(lv, h) for lv, h in self.path if lv < 100]
         self.path = [*numbered, (100, heading)]
+
+    def push_byline(self, byline: str) -> None:
+        """A byline ("■NAME, title") opens a scope for the account that follows it."""
+        self.pop_byline()
+        self.path.append((BYLINE_LEVEL, byline))
+
+    def pop_byline(self) -> None:
+        """A caption, figure or footnote closes the account a byline opened."""
+        self.path = [(lv, h) for lv, h in self.path if lv < BYLINE_LEVEL]
 
     def section(self) -> tuple[str, ...]:
         return tuple(h for _, h in self.path)
@@ -189,6 +204,7 @@ def _parse_plain(text: str) -> list[Block]:
             continue
         if _FOOTNOTE.match(line):
             flush()
+            stack.pop_byline()
             marker = re.search(r"\(\d{1,3}\)|\[\d{1,3}\]|\d{1,3}", line)
             blocks.append(
                 Block("footnote", start, end, stack.section(), marker.group(0) if marker else None)
@@ -196,11 +212,20 @@ def _parse_plain(text: str) -> list[Block]:
             continue
         if is_doubled(line):
             flush()
+            stack.pop_byline()
             half = (end - start) // 2
             blocks.append(Block("caption", start, start + half, stack.section()))
             continue
         if _BULLET_START.match(line) and len(line) <= MAX_HEADING_CHARS:
             flush()
+            opens_account = (
+                _BYLINE_START.match(line) is not None
+                and bool(next_line)
+                and not _BULLET_START.match(next_line)
+                and numbering_style(next_line) is None
+            )
+            if opens_account:
+                stack.push_byline(_BYLINE_START.sub("", line))
             blocks.append(Block("byline", start, end, stack.section()))
             continue
         if looks_like_title(line) and (blank_before or paragraph is None):
@@ -208,6 +233,7 @@ def _parse_plain(text: str) -> list[Block]:
             if in_front_matter:
                 blocks.append(Block("title", start, end, ()))
             elif not next_line or numbering_style(next_line) is not None:
+                stack.pop_byline()
                 blocks.append(Block("figure", start, end, stack.section()))
             else:
                 stack.push_unnumbered(line)

@@ -32,12 +32,12 @@ from qa.spans import Span, find_spans
 class AnswerParams:
     """Weights of the sentence score and of the confidence; tuned on the dev split."""
 
-    passages: int = 3  # top passages that supply candidate sentences
+    passages: int = 6  # top passages that supply candidate sentences
     sentence_hits: int = 8  # extra candidates from sentence-level embedding search
-    w_dense: float = 1.0
+    w_dense: float = 0.5
     w_lexical: float = 1.5
-    w_section: float = 0.0
-    w_rank: float = 0.15
+    w_section: float = 0.4
+    w_rank: float = 0.0
     w_type: float = 0.15
     type_margin: float = 0.15  # how far below the best a typed sentence may score
     # confidence = sigmoid(weights . features), features named in CONFIDENCE_FEATURES;

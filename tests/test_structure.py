@@ -126,14 +126,22 @@ def test_column_is_a_subsection_of_5_that_ends_at_6(
     assert column.kind == "heading"
     inside = [b for b in blocks if column.start < b.start < six.start]
     assert {b.kind for b in inside} == {"paragraph", "byline", "caption"}
-    assert all(b.section == (TOP, S5, COLUMN) for b in inside)
+    assert all(b.section[:3] == (TOP, S5, COLUMN) for b in inside)
+    # The byline scopes the first-person account after it, up to the first photo caption.
+    account = "TAKAHASHI Ryo, second year student at the Yokosuka School for the Deaf"
+    scoped = [b for b in inside if len(b.section) == 4]
+    assert scoped and all(b.section[3] == account for b in scoped)
+    assert [b.kind for b in scoped] == ["byline", "paragraph", "paragraph", "paragraph", "paragraph"]
+    assert chapter_text[scoped[1].start :].startswith("I participated in the SEED project")
+    assert all(len(b.section) == 3 for b in inside if b.kind == "caption")
+    assert all(len(b.section) == 3 for b in inside if b.start > scoped[-1].end)
     after = [b for b in blocks if b.start > six.start]
     assert after and all(COLUMN not in b.section for b in after)
     before = [b for b in blocks if b.start < column.start and S5 in b.section]
     assert before and all(b.section == (TOP, S5) for b in before if b.kind != "heading")
     byline = block_starting(chapter_text, blocks, "■TAKAHASHI Ryo")
     assert byline.kind == "byline"
-    assert byline.section == (TOP, S5, COLUMN)
+    assert byline.section == (TOP, S5, COLUMN, account)
 
 
 def test_figure_title(chapter_text: str, blocks: list[Block]) -> None:
@@ -538,3 +546,11 @@ def test_byte_order_mark_does_not_hide_the_first_heading(
     blocks = parse_blocks(doc_id, text)
     assert (blocks[0].kind, text_of(text, blocks[0]), blocks[0].start) == ("heading", heading, 1)
     assert blocks[1].section == blocks[0].section != ()
+
+
+def test_bullet_list_items_do_not_open_a_scope() -> None:
+    text = "1 Title Here\n\nIntro paragraph.\n\n• first item\n• second item\n\nClosing paragraph.\n"
+    from index.structure import parse_blocks
+
+    blocks = parse_blocks("list.txt", text)
+    assert all(b.section == ("1 Title Here",) for b in blocks if b.kind != "heading")
