@@ -269,9 +269,11 @@ def test_index_front_matter_and_figure_chunks(
     assert titles[0].section == ()
     figures = [c for c in index_chunks if c.kind == "figure"]
     assert [(c.text, c.section_path) for c in figures] == [(FIGURE, path(TOP, S3))]
-    column = [c for c in index_chunks if c.section[-1:] == (COLUMN,)]
+    column = [c for c in index_chunks if c.section[2:3] == (COLUMN,)]
     assert {c.kind for c in column} == {"paragraph", "caption"}
-    assert any("■TAKAHASHI Ryo" in c.text for c in column)
+    account = [c for c in column if len(c.section) == 4]
+    assert account and account[0].text.startswith("■TAKAHASHI Ryo")
+    assert all(c.section[3].startswith("TAKAHASHI Ryo") for c in account)
 
 
 # -- line classification -----------------------------------------------------------------
