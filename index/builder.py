@@ -14,8 +14,9 @@ from index.bm25 import build_bm25, save_bm25
 from index.chunker import chunk_document, embedding_text
 from index.config import BuildConfig
 from index.embedder import Embedder
-from index.reader import read_corpus
-from index.records import Chunk, SkippedFile
+from index.errors import CorpusError
+from index.reader import printable_path, read_corpus
+from index.records import Chunk, Document, SkippedFile
 from index.store import (
     ACRONYMS,
     BM25_DIR,
@@ -24,6 +25,7 @@ from index.store import (
     build_lock,
     commit_version,
     new_version_dir,
+    remove_stale_versions,
     save_sentence_vectors,
     write_chunks,
 )
@@ -78,23 +80,17 @@ def build_index(
     started = time.perf_counter()
     stage = on_stage or (lambda _message: None)
     with build_lock(index_dir):
+        remove_stale_versions(index_dir)  # leftovers of builds that were killed
         stage("reading corpus")
         snapshot = read_corpus(corpus_dir, config.max_file_bytes)
         stage("chunking")
-        chunks: list[Chunk] = []
+        chunks, unchunked = chunk_corpus(snapshot.documents, config, embedder)
+        documents = len(snapshot.documents) - len(unchunked)
+        skipped = sorted([*snapshot.skipped, *unchunked], key=lambda s: s.path)
+        if not chunks:
+            detail = "; ".join(f"{s.path}: {s.reason}" for s in skipped)
+            raise CorpusError(f"nothing to index in {corpus_dir} ({detail})")
         snapshot_text = {d.doc_id: d.text for d in snapshot.documents}
-        for doc in snapshot.documents:
-            blocks = parse_blocks(doc.doc_id, doc.text)
-            chunks.extend(
-                chunk_document(
-                    doc,
-                    blocks,
-                    config.chunking,
-                    count_tokens,
-                    embedder.count_tokens,
-                    embedder.max_tokens,
-                )
-            )
         sentences = unique_sentences(chunks)
         stage(f"embedding {len(chunks)} chunks and {len(sentences)} sentences")
         texts = [embedding_text(c) for c in chunks]
@@ -122,9 +118,9 @@ def build_index(
                 },
                 "vector_index": kind,
                 "corpus": {"dir": str(corpus_dir), "files": snapshot.fingerprint},
-                "skipped": [{"path": s.path, "reason": s.reason} for s in snapshot.skipped],
+                "skipped": [{"path": s.path, "reason": s.reason} for s in skipped],
                 "counts": {
-                    "documents": len(snapshot.documents),
+                    "documents": documents,
                     "chunks": len(chunks),
                     "acronyms": len(acronyms),
                 },
@@ -136,12 +132,38 @@ def build_index(
             shutil.rmtree(staging, ignore_errors=True)
             raise
     return BuildReport(
-        len(snapshot.documents),
-        len(chunks),
-        time.perf_counter() - started,
-        tuple(snapshot.skipped),
-        version,
+        documents, len(chunks), time.perf_counter() - started, tuple(skipped), version
     )
+
+
+def chunk_corpus(
+    documents: list[Document], config: BuildConfig, embedder: Embedder
+) -> tuple[list[Chunk], list[SkippedFile]]:
+    """Parse and chunk every document.
+
+    Returns:
+        The chunks in index order, and the documents that gave none -- only headings,
+        or text that cannot be cut to the model's limit -- each with its reason.
+    """
+    chunks: list[Chunk] = []
+    unchunked: list[SkippedFile] = []
+    for doc in documents:
+        try:
+            pieces = chunk_document(
+                doc,
+                parse_blocks(doc.doc_id, doc.text),
+                config.chunking,
+                count_tokens,
+                embedder.count_tokens,
+                embedder.max_tokens,
+            )
+        except ValueError as exc:
+            unchunked.append(SkippedFile(printable_path(doc.doc_id), f"cannot be chunked: {exc}"))
+            continue
+        if not pieces:
+            unchunked.append(SkippedFile(printable_path(doc.doc_id), "no text besides headings"))
+        chunks.extend(pieces)
+    return chunks, unchunked
 
 
 def unique_sentences(chunks: list[Chunk]) -> list[tuple[str, int, int]]:

@@ -134,3 +134,12 @@ class HashingEmbedder:
             if norm > 0:
                 out[row] /= norm
         return out
+
+
+def make_embedder(name: str) -> Embedder:
+    """The embedder for a model setting: ``hashing-<dim>`` gives the deterministic fake
+    (for tests and crash drills), anything else a sentence-transformers model."""
+    match = re.fullmatch(r"hashing-(\d+)", name)
+    if match:
+        return HashingEmbedder(dim=int(match.group(1)))
+    return SentenceTransformerEmbedder(name)

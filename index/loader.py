@@ -19,10 +19,11 @@ from index.store import (
     BM25_DIR,
     CHUNKS,
     DENSE,
-    current_version,
+    REBUILD_HINT,
     load_sentence_vectors,
     read_chunks,
     read_manifest,
+    read_pointer,
     verify_files,
 )
 from index.vectors import load_vector_index
@@ -57,6 +58,9 @@ class IndexStatus:
 def load_index(index_dir: Path, verify: bool = True) -> LoadedIndex:
     """Load the active index version.
 
+    A build that publishes a new version while this runs may delete the old one; the
+    load then starts over on the version ``CURRENT`` names now.
+
     Args:
         index_dir: the index folder.
         verify: check every file against its manifest checksum first.
@@ -65,8 +69,18 @@ def load_index(index_dir: Path, verify: bool = True) -> LoadedIndex:
         IndexNotFound: nothing built yet.
         CorruptIndex: a file is missing, damaged or unreadable (the message names it).
     """
-    version = current_version(index_dir)
-    manifest = read_manifest(version)
+    for _attempt in range(3):
+        version, digest = read_pointer(index_dir)
+        try:
+            return _load_version(version, digest, verify)
+        except CorruptIndex:
+            if read_pointer(index_dir)[0] == version:
+                raise
+    return _load_version(*read_pointer(index_dir), verify)
+
+
+def _load_version(version: Path, digest: str | None, verify: bool) -> LoadedIndex:
+    manifest = read_manifest(version, digest)
     if verify:
         verify_files(version, manifest)
     try:
@@ -75,26 +89,35 @@ def load_index(index_dir: Path, verify: bool = True) -> LoadedIndex:
         bm25 = load_bm25(version / BM25_DIR)
         acronyms = json.loads((version / ACRONYMS).read_text("utf-8"))
         sentence_rows, sentence_vectors = load_sentence_vectors(version)
-    except (OSError, ValueError, KeyError, TypeError, RuntimeError) as exc:
-        raise CorruptIndex(
-            f"index in {version} cannot be read ({exc}); rebuild with: qa index --force"
-        ) from exc
+    except (OSError, ValueError, KeyError, TypeError, RuntimeError, EOFError) as exc:
+        raise CorruptIndex(f"index in {version} cannot be read ({exc}); {REBUILD_HINT}") from exc
     if int(vectors.ntotal) != len(chunks):
-        raise CorruptIndex(f"index in {version} is inconsistent; rebuild with: qa index --force")
+        raise CorruptIndex(f"index in {version} is inconsistent; {REBUILD_HINT}")
     return LoadedIndex(
         version, manifest, chunks, vectors, bm25, acronyms, sentence_rows, sentence_vectors
     )
 
 
-def check_index(corpus_dir: Path, index_dir: Path, config: BuildConfig) -> IndexStatus:
+def check_index(
+    corpus_dir: Path, index_dir: Path, config: BuildConfig, verify: bool = True
+) -> IndexStatus:
     """Compare the built index with the corpus on disk and the settings.
 
+    Args:
+        corpus_dir: the corpus folder.
+        index_dir: the index folder.
+        config: the settings the index should have been built with.
+        verify: also check every index file against its manifest checksum, so a damaged
+            index is reported (and rebuilt by ``QAService.open``) like a stale one.
+
     Returns:
-        ``current=True`` when nothing changed; otherwise the reasons it is stale.
+        ``current=True`` when nothing changed; otherwise the reasons it is stale or damaged.
     """
     try:
-        version = current_version(index_dir)
-        manifest = read_manifest(version)
+        version, digest = read_pointer(index_dir)
+        manifest = read_manifest(version, digest)
+        if verify:
+            verify_files(version, manifest)
     except (IndexNotFound, CorruptIndex) as exc:
         return IndexStatus(False, (str(exc),))
     reasons: list[str] = []

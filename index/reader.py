@@ -1,8 +1,19 @@
-"""Read the corpus folder: every ``.txt`` and ``.md`` file, decoded as UTF-8."""
+"""Read the corpus folder: every ``.txt`` and ``.md`` file, decoded as UTF-8.
+
+Nothing is dropped silently: whatever the walk passes over (hidden files and folders,
+other file types, links leading out of the corpus folder, special files) and every
+candidate that cannot be indexed (empty, binary, not UTF-8, too large) is returned as a
+``SkippedFile`` with its reason.
+
+Symbolic links: a link to a file inside the corpus folder is read like the file; a link
+that leads outside the folder, a link to a folder (which could loop) and a broken link
+are skipped, so the index never holds text from outside the folder the user named.
+"""
 
 from __future__ import annotations
 
 import hashlib
+import os
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -18,14 +29,36 @@ def file_sha256(data: bytes) -> str:
     return hashlib.sha256(data).hexdigest()
 
 
-def list_corpus_files(corpus_dir: Path) -> list[Path]:
-    """Corpus files in a stable order.
+def printable_path(doc_id: str) -> str:
+    """A path as it can be shown on one line and stored as UTF-8 JSON.
+
+    Bytes that are not UTF-8 become ``\\xNN`` and control characters their escapes.
+    """
+    text = doc_id.encode("utf-8", "surrogateescape").decode("utf-8", "backslashreplace")
+    return "".join(c if c.isprintable() else c.encode("unicode_escape").decode() for c in text)
+
+
+@dataclass(frozen=True)
+class CorpusListing:
+    """The result of walking the corpus folder.
+
+    Attributes:
+        files: the candidate documents, sorted by document id.
+        skipped: what the walk passed over, each with its reason.
+    """
+
+    files: list[Path]
+    skipped: list[SkippedFile]
+
+
+def scan_corpus(corpus_dir: Path) -> CorpusListing:
+    """Walk the corpus folder and sort its entries into candidates and skipped ones.
 
     Args:
         corpus_dir: the corpus folder.
 
     Returns:
-        Every ``.txt``/``.md`` file below the folder (hidden ones excluded), sorted by path.
+        Candidate ``.txt``/``.md`` files and the entries passed over, with reasons.
 
     Raises:
         CorpusError: the folder does not exist or is not a folder.
@@ -34,19 +67,106 @@ def list_corpus_files(corpus_dir: Path) -> list[Path]:
         raise CorpusError(f"corpus folder not found: {corpus_dir}")
     if not corpus_dir.is_dir():
         raise CorpusError(f"corpus path is not a folder: {corpus_dir}")
-    files = [
-        p
-        for p in corpus_dir.rglob("*")
-        if p.suffix.lower() in SUFFIXES
-        and p.is_file()
-        and not any(part.startswith(".") for part in p.relative_to(corpus_dir).parts)
-    ]
-    return sorted(files, key=lambda p: p.relative_to(corpus_dir).as_posix())
+    root = corpus_dir.resolve()
+    files: list[Path] = []
+    skipped: list[SkippedFile] = []
+    pending = [corpus_dir]
+    while pending:
+        folder = pending.pop()
+        try:
+            entries = sorted(os.scandir(folder), key=lambda e: e.name)
+        except OSError as exc:
+            skipped.append(_skip(corpus_dir, folder, f"folder unreadable: {exc.strerror or exc}"))
+            continue
+        for entry in entries:
+            path = Path(entry.path)
+            reason = _pass_over_reason(root, path)
+            if reason is not None:
+                skipped.append(_skip(corpus_dir, path, reason))
+            elif path.is_dir():
+                pending.append(path)
+            else:
+                files.append(path)
+    files.sort(key=lambda p: doc_id_for(corpus_dir, p))
+    skipped.sort(key=lambda s: s.path)
+    return CorpusListing(files, skipped)
+
+
+def _pass_over_reason(root: Path, path: Path) -> str | None:
+    """Why the walk does not read or enter ``path``; None for a folder or a candidate."""
+    if path.name.startswith("."):
+        return "hidden folder (not searched)" if path.is_dir() else "hidden file"
+    if path.is_symlink():
+        try:
+            target = path.resolve()
+        except (OSError, RuntimeError):  # a loop of links
+            return "broken symbolic link"
+        if not target.exists():
+            return "broken symbolic link"
+        if not target.is_relative_to(root):
+            return "symbolic link leading outside the corpus folder (not followed)"
+        if target.is_dir():
+            return "symbolic link to a folder (not followed)"
+    if path.is_dir():
+        return None
+    if not path.is_file():
+        return "not a regular file"
+    if path.suffix.lower() not in SUFFIXES:
+        return f"not a {' or '.join(SUFFIXES)} file"
+    try:
+        path.name.encode("utf-8")
+    except UnicodeEncodeError:
+        return "file name is not valid UTF-8; rename it"
+    return None
+
+
+def _skip(corpus_dir: Path, path: Path, reason: str) -> SkippedFile:
+    return SkippedFile(doc_id_for(corpus_dir, path), reason)
+
+
+def list_corpus_files(corpus_dir: Path) -> list[Path]:
+    """Corpus files in a stable order.
+
+    Args:
+        corpus_dir: the corpus folder.
+
+    Returns:
+        The candidate files of ``scan_corpus``, sorted by path.
+
+    Raises:
+        CorpusError: the folder does not exist or is not a folder.
+    """
+    return scan_corpus(corpus_dir).files
 
 
 def doc_id_for(corpus_dir: Path, path: Path) -> str:
     """The document id: the path relative to the corpus folder, forward slashes."""
     return path.relative_to(corpus_dir).as_posix()
+
+
+def read_file(corpus_dir: Path, path: Path, max_file_bytes: int) -> tuple[str, bytes | SkippedFile]:
+    """Read one candidate file, refusing files over the size limit.
+
+    Returns:
+        (its fingerprint entry, its bytes or why they were not read). The fingerprint
+        is the SHA-256 of the bytes, ``"skipped:<size>"`` or ``"unreadable"``.
+    """
+    doc_id = doc_id_for(corpus_dir, path)
+    try:
+        size = path.stat().st_size
+        if size <= max_file_bytes:
+            with path.open("rb") as handle:
+                data = handle.read(max_file_bytes + 1)  # the file may grow meanwhile
+            if len(data) <= max_file_bytes:
+                return file_sha256(data), data
+            size = len(data)
+    except OSError as exc:
+        return "unreadable", SkippedFile(doc_id, f"unreadable: {exc.strerror or exc}")
+    reason = (
+        f"too large ({size / 1e6:.1f} MB > {max_file_bytes / 1e6:.1f} MB limit; "
+        "raise QA_MAX_FILE_MB to index it)"
+    )
+    return f"skipped:{size}", SkippedFile(doc_id, reason)
 
 
 def decode_document(doc_id: str, data: bytes) -> Document | SkippedFile:
@@ -101,34 +221,22 @@ def read_corpus(corpus_dir: Path, max_file_bytes: int = DEFAULT_MAX_FILE_BYTES) 
     Raises:
         CorpusError: the folder is missing, or no file in it can be indexed.
     """
+    listing = scan_corpus(corpus_dir)
     documents: list[Document] = []
     skipped: list[SkippedFile] = []
     fingerprint: dict[str, str] = {}
-    for path in list_corpus_files(corpus_dir):
+    for path in listing.files:
         doc_id = doc_id_for(corpus_dir, path)
-        try:
-            size = path.stat().st_size
-            if size > max_file_bytes:
-                fingerprint[doc_id] = f"skipped:{size}"
-                skipped.append(
-                    SkippedFile(
-                        doc_id,
-                        f"too large ({size / 1e6:.1f} MB > {max_file_bytes / 1e6:.1f} MB limit; "
-                        "raise QA_MAX_FILE_MB to index it)",
-                    )
-                )
-                continue
-            data = path.read_bytes()
-        except OSError as exc:
-            fingerprint[doc_id] = "unreadable"
-            skipped.append(SkippedFile(doc_id, f"unreadable: {exc.strerror or exc}"))
-            continue
-        fingerprint[doc_id] = file_sha256(data)
-        result = decode_document(doc_id, data)
+        fingerprint[doc_id], data = read_file(corpus_dir, path, max_file_bytes)
+        result = data if isinstance(data, SkippedFile) else decode_document(doc_id, data)
         if isinstance(result, SkippedFile):
             skipped.append(result)
         else:
             documents.append(result)
+    skipped = sorted(
+        (SkippedFile(printable_path(s.path), s.reason) for s in [*skipped, *listing.skipped]),
+        key=lambda s: s.path,
+    )
     if not documents:
         detail = "; ".join(f"{s.path}: {s.reason}" for s in skipped)
         raise CorpusError(
@@ -140,20 +248,12 @@ def read_corpus(corpus_dir: Path, max_file_bytes: int = DEFAULT_MAX_FILE_BYTES) 
 def corpus_fingerprint(
     corpus_dir: Path, max_file_bytes: int = DEFAULT_MAX_FILE_BYTES
 ) -> dict[str, str]:
-    """Hash every corpus file without decoding it, for the staleness check.
+    """Hash every candidate corpus file without decoding it, for the staleness check.
 
     Returns:
-        doc_id -> sha256 of the bytes (or ``"skipped:size"`` for files over the size limit).
+        doc_id -> the fingerprint entry ``read_file`` gives, as ``read_corpus`` records it.
     """
-    result: dict[str, str] = {}
-    for path in list_corpus_files(corpus_dir):
-        doc_id = doc_id_for(corpus_dir, path)
-        try:
-            size = path.stat().st_size
-            if size > max_file_bytes:
-                result[doc_id] = f"skipped:{size}"
-                continue
-            result[doc_id] = file_sha256(path.read_bytes())
-        except OSError:
-            result[doc_id] = "unreadable"
-    return result
+    return {
+        doc_id_for(corpus_dir, path): read_file(corpus_dir, path, max_file_bytes)[0]
+        for path in list_corpus_files(corpus_dir)
+    }

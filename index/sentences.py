@@ -43,7 +43,7 @@ def _is_abbreviation(text: str, dot: int) -> bool:
     """Whether the period at ``dot`` ends an abbreviation rather than a sentence."""
     if dot + 1 < len(text) and text[dot + 1] == ".":
         return False  # "the U.S.." -- an acronym and a full stop
-    match = _WORD_BEFORE.search(text, 0, dot)
+    match = _WORD_BEFORE.search(text, max(0, dot - 64), dot)
     if not match:
         return False
     word = match.group(1)

@@ -2,15 +2,18 @@
 
 Layout of the index folder::
 
-    CURRENT              name of the active version folder (replaced atomically)
-    .lock                held by the process that is building
+    CURRENT              "<version folder> <SHA-256 of its manifest>" (replaced atomically)
+    .lock                held (flock) by the process that is building
     v-<time>-<rand>/     one complete index: manifest.json, chunks.jsonl, dense.faiss,
-                         acronyms.json, bm25/*
+                         acronyms.json, sentences.*, bm25/*
+    v-<time>-<rand>.tmp/ a version being written (or left by a build that was killed)
 
-A build writes a new version folder, fsyncs it, then replaces ``CURRENT``; readers
-resolve ``CURRENT`` once and read only that folder, so they see the old index or the new
-one, never a half-written one. The manifest records a SHA-256 of every file, checked
-when the index is opened.
+A build writes a new ``.tmp`` folder, fsyncs it, renames it, then replaces ``CURRENT``;
+readers resolve ``CURRENT`` once and read only that folder, so they see the old index or
+the new one, never a half-written one. The manifest records a SHA-256 of every file and
+``CURRENT`` the SHA-256 of the manifest, all checked when the index is opened. A build
+keeps the version it replaces (a reader may be loading it) and deletes everything else:
+older versions and the leftovers of killed builds.
 """
 
 from __future__ import annotations
@@ -20,6 +23,7 @@ import fcntl
 import hashlib
 import json
 import os
+import re
 import shutil
 import time
 import uuid
@@ -42,7 +46,9 @@ ACRONYMS = "acronyms.json"
 BM25_DIR = "bm25"
 SENTENCES = "sentences.json"
 SENTENCE_VECTORS = "sentences.npy"
-KEEP_VERSIONS = 2
+REQUIRED_FILES = (CHUNKS, DENSE, ACRONYMS, SENTENCES, SENTENCE_VECTORS)
+REBUILD_HINT = "rebuild with: qa index --force"
+_SHA256 = re.compile(r"[0-9a-f]{64}")
 
 
 def file_digest(path: Path) -> str:
@@ -104,7 +110,7 @@ def load_sentence_vectors(folder: Path) -> tuple[dict[tuple[str, int, int], int]
 
 
 def new_version_dir(index_dir: Path) -> Path:
-    """Create an empty folder for a new index version beside the current one."""
+    """Create an empty ``.tmp`` folder for a new index version beside the current one."""
     index_dir.mkdir(parents=True, exist_ok=True)
     stamp = time.strftime("%Y%m%dT%H%M%S", time.gmtime())
     path = index_dir / f"v-{stamp}-{uuid.uuid4().hex[:8]}.tmp"
@@ -114,6 +120,9 @@ def new_version_dir(index_dir: Path) -> Path:
 
 def commit_version(index_dir: Path, staging: Path, manifest: dict[str, Any]) -> Path:
     """Checksum, fsync and publish a fully written version folder.
+
+    Call it holding ``build_lock``. A crash at any point leaves ``CURRENT`` naming either
+    the previous version or this one, both complete.
 
     Args:
         index_dir: the index folder.
@@ -133,71 +142,115 @@ def commit_version(index_dir: Path, staging: Path, manifest: dict[str, Any]) -> 
         _fsync_path(path)
     for folder in {p.parent for p in files} | {staging}:
         _fsync_path(folder)
+    previous = _pointed_name(index_dir)
     final = staging.with_name(staging.name.removesuffix(".tmp"))
     os.rename(staging, final)
     pointer = index_dir / f"{CURRENT}.{uuid.uuid4().hex[:8]}.tmp"
-    pointer.write_text(final.name + "\n", "utf-8")
+    pointer.write_text(f"{final.name} {file_digest(final / MANIFEST)}\n", "utf-8")
     _fsync_path(pointer)
     os.replace(pointer, index_dir / CURRENT)
     _fsync_path(index_dir)
-    _remove_old_versions(index_dir, keep=final.name)
+    remove_stale_versions(index_dir, keep={final.name, previous or final.name})
     return final
 
 
-def _remove_old_versions(index_dir: Path, keep: str) -> None:
-    """Delete leftovers of crashed builds and all but the newest versions."""
-    versions = sorted(
-        (p for p in index_dir.iterdir() if p.is_dir() and p.name.startswith("v-")),
-        key=lambda p: p.name,
-    )
-    published = [p for p in versions if not p.name.endswith(".tmp")]
-    stale = [p for p in published if p.name != keep][: max(0, len(published) - KEEP_VERSIONS)]
-    stale += [p for p in versions if p.name.endswith(".tmp")]
-    for path in stale:
-        shutil.rmtree(path, ignore_errors=True)
+def remove_stale_versions(index_dir: Path, keep: set[str] | None = None) -> None:
+    """Delete the leftovers of killed builds and, given ``keep``, every other version.
+
+    Call it holding ``build_lock``, so no ``.tmp`` folder still belongs to a live build.
+
+    Args:
+        index_dir: the index folder.
+        keep: names of the published version folders to keep; None keeps them all.
+    """
+    if not index_dir.is_dir():
+        return
+    for path in index_dir.iterdir():
+        if not path.name.startswith("v-") or path.is_symlink() or not path.is_dir():
+            continue
+        if path.name.endswith(".tmp") or (keep is not None and path.name not in keep):
+            shutil.rmtree(path, ignore_errors=True)
     for pointer in index_dir.glob(f"{CURRENT}.*.tmp"):
         pointer.unlink(missing_ok=True)
 
 
-def current_version(index_dir: Path) -> Path:
-    """The active version folder.
+def _pointed_name(index_dir: Path) -> str | None:
+    """The version folder ``CURRENT`` names if it is readable and present, else None."""
+    try:
+        return read_pointer(index_dir)[0].name
+    except (IndexNotFound, CorruptIndex):
+        return None
+
+
+def read_pointer(index_dir: Path) -> tuple[Path, str | None]:
+    """The active version folder and the manifest checksum ``CURRENT`` records.
+
+    Returns:
+        (version folder, SHA-256 of its manifest -- None for a pointer without one).
 
     Raises:
         IndexNotFound: nothing has been built in ``index_dir``.
-        CorruptIndex: ``CURRENT`` names a folder that is not there.
+        CorruptIndex: ``CURRENT`` is missing beside built versions, unreadable, or names
+            a folder that is not there.
     """
     pointer = index_dir / CURRENT
     if not pointer.is_file():
+        if any(p.is_dir() and not p.name.endswith(".tmp") for p in index_dir.glob("v-*")):
+            raise CorruptIndex(f"index pointer missing: {pointer}; {REBUILD_HINT}")
         raise IndexNotFound(f"no index in {index_dir}; build it with: qa index")
-    name = pointer.read_text("utf-8").strip()
+    try:
+        fields = pointer.read_text("utf-8").split()
+    except (OSError, UnicodeDecodeError) as exc:
+        raise CorruptIndex(f"index pointer unreadable: {pointer}; {REBUILD_HINT}") from exc
+    name = fields[0] if fields else ""
+    digest = fields[1] if len(fields) > 1 else None
+    if len(fields) > 2 or (digest is not None and not _SHA256.fullmatch(digest)):
+        raise CorruptIndex(f"index pointer damaged: {pointer}; {REBUILD_HINT}")
     version = index_dir / name
-    if not name or "/" in name or not version.is_dir():
-        raise CorruptIndex(
-            f"{pointer} names a missing index version {name!r}; rebuild with: qa index --force"
-        )
-    return version
+    valid_name = name.startswith("v-") and "/" not in name and not name.endswith(".tmp")
+    if not valid_name or not version.is_dir():
+        raise CorruptIndex(f"{pointer} names a missing index version {name!r}; {REBUILD_HINT}")
+    return version, digest
 
 
-def read_manifest(version: Path) -> dict[str, Any]:
-    """The manifest of a version folder.
+def current_version(index_dir: Path) -> Path:
+    """The active version folder (raises as ``read_pointer`` does)."""
+    return read_pointer(index_dir)[0]
+
+
+def read_manifest(version: Path, digest: str | None = None) -> dict[str, Any]:
+    """The manifest of a version folder, checked against ``digest`` when given.
 
     Raises:
-        CorruptIndex: the manifest is missing or not valid JSON.
+        CorruptIndex: the manifest is missing, altered, not valid JSON or incomplete.
     """
     path = version / MANIFEST
     try:
-        manifest: dict[str, Any] = json.loads(path.read_text("utf-8"))
+        data = path.read_bytes()
     except FileNotFoundError as exc:
-        raise CorruptIndex(
-            f"index manifest missing: {path}; rebuild with: qa index --force"
-        ) from exc
+        raise CorruptIndex(f"index manifest missing: {path}; {REBUILD_HINT}") from exc
+    except OSError as exc:
+        raise CorruptIndex(f"index manifest unreadable: {path}; {REBUILD_HINT}") from exc
+    if digest is not None and hashlib.sha256(data).hexdigest() != digest:
+        raise CorruptIndex(f"index manifest damaged (checksum mismatch): {path}; {REBUILD_HINT}")
+    try:
+        manifest = json.loads(data.decode("utf-8"))
     except (UnicodeDecodeError, json.JSONDecodeError) as exc:
-        raise CorruptIndex(
-            f"index manifest damaged: {path}; rebuild with: qa index --force"
-        ) from exc
-    if not isinstance(manifest, dict) or "files" not in manifest:
-        raise CorruptIndex(f"index manifest incomplete: {path}; rebuild with: qa index --force")
+        raise CorruptIndex(f"index manifest damaged: {path}; {REBUILD_HINT}") from exc
+    if not isinstance(manifest, dict) or not _valid_file_list(manifest.get("files")):
+        raise CorruptIndex(f"index manifest incomplete: {path}; {REBUILD_HINT}")
     return manifest
+
+
+def _valid_file_list(files: Any) -> bool:
+    """Whether the manifest's ``files`` maps safe relative names to checksums, all present."""
+    if not isinstance(files, dict):
+        return False
+    for name, digest in files.items():
+        if not isinstance(digest, str) or name.startswith("/") or ".." in name.split("/"):
+            return False
+    has_bm25 = any(name.startswith(f"{BM25_DIR}/") for name in files)
+    return has_bm25 and all(name in files for name in REQUIRED_FILES)
 
 
 def verify_files(version: Path, manifest: dict[str, Any]) -> None:
@@ -209,11 +262,13 @@ def verify_files(version: Path, manifest: dict[str, Any]) -> None:
     for name, expected in manifest["files"].items():
         path = version / name
         if not path.is_file():
-            raise CorruptIndex(f"index file missing: {path}; rebuild with: qa index --force")
-        if file_digest(path) != expected:
-            raise CorruptIndex(
-                f"index file damaged (checksum mismatch): {path}; rebuild with: qa index --force"
-            )
+            raise CorruptIndex(f"index file missing: {path}; {REBUILD_HINT}")
+        try:
+            actual = file_digest(path)
+        except OSError as exc:
+            raise CorruptIndex(f"index file unreadable: {path}; {REBUILD_HINT}") from exc
+        if actual != expected:
+            raise CorruptIndex(f"index file damaged (checksum mismatch): {path}; {REBUILD_HINT}")
 
 
 @contextlib.contextmanager

@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
 
 from index.builder import BuildReport, build_index
-from index.embedder import Embedder, SentenceTransformerEmbedder
+from index.embedder import Embedder, make_embedder
 from index.errors import CorruptIndex, IndexNotFound
 from index.loader import IndexStatus, LoadedIndex, check_index, load_index
 from qa.answerer import Answerer, AnswerParams
@@ -50,7 +50,7 @@ class QAService:
         params: AnswerParams | None = None,
     ) -> None:
         self.settings = settings
-        self.embedder: Embedder = embedder or SentenceTransformerEmbedder(settings.model)
+        self.embedder: Embedder = embedder or make_embedder(settings.model)
         self.params = params or load_params(threshold=settings.abstain_threshold)
         self._loaded: _Loaded | None = None
         self._cache: OrderedDict[tuple[str, int, str], Answer] = OrderedDict()

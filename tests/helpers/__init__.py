@@ -1,0 +1,1 @@
+"""Helpers for the durability, integrity, concurrency, bad-corpus and soak tests."""
