@@ -21,6 +21,7 @@ CORPUS = REPO / "corpus"
 CHAPTER = CORPUS / "diplomatic-bluebook-2025-ch3-japan-us-security.txt"
 
 _real_connect = socket.socket.connect
+_real_getaddrinfo = socket.getaddrinfo
 _real_connect_ex = socket.socket.connect_ex
 
 
@@ -43,14 +44,31 @@ def _guarded_connect_ex(self: socket.socket, address: Any) -> Any:
     return _real_connect_ex(self, address)
 
 
+def _guarded_getaddrinfo(host: Any, *args: Any, **kwargs: Any) -> Any:
+    name = host.decode() if isinstance(host, bytes) else host
+    if name is not None and not _is_local((name, 0)) and not _is_ip_literal(name):
+        raise socket.gaierror(f"tests run offline: refused to resolve {name!r}")
+    return _real_getaddrinfo(host, *args, **kwargs)
+
+
+def _is_ip_literal(name: str) -> bool:
+    try:
+        socket.inet_pton(socket.AF_INET6 if ":" in name else socket.AF_INET, name)
+    except OSError:
+        return False
+    return True
+
+
 @pytest.fixture(scope="session", autouse=True)
 def offline_network() -> Iterator[None]:
-    """Refuse every non-loopback connection for the whole test session."""
+    """Refuse every non-loopback connection and name lookup for the whole session."""
     socket.socket.connect = _guarded_connect  # type: ignore[method-assign]
     socket.socket.connect_ex = _guarded_connect_ex  # type: ignore[method-assign]
+    socket.getaddrinfo = _guarded_getaddrinfo
     yield
     socket.socket.connect = _real_connect  # type: ignore[method-assign]
     socket.socket.connect_ex = _real_connect_ex  # type: ignore[method-assign]
+    socket.getaddrinfo = _real_getaddrinfo
 
 
 @pytest.fixture(scope="session")

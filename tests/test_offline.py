@@ -145,3 +145,13 @@ def test_console_script_without_any_network(tmp_path: Path) -> None:
     assert result.returncode == 0, result.stderr
     assert "1987" in result.stdout
     assert (tmp_path / "index" / "CURRENT").is_file()
+
+
+def test_name_lookups_of_public_hosts_are_refused() -> None:
+    import socket
+
+    import pytest as _pytest
+
+    with _pytest.raises(socket.gaierror, match="offline"):
+        socket.getaddrinfo("huggingface.co", 443)
+    assert socket.getaddrinfo("127.0.0.1", 80)  # loopback still resolves
