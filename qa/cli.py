@@ -122,7 +122,7 @@ def cmd_index(args: argparse.Namespace) -> int:
         if status.current:
             print(f"index is current ({service.settings.index_dir})")
             return 0
-        print("index is stale: " + "; ".join(status.reasons))
+        print("index is stale or damaged: " + "; ".join(status.reasons))
         return 1
     if status.current and not args.force:
         print(f"index is current ({service.settings.index_dir}); use --force to rebuild")

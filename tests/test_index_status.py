@@ -132,7 +132,7 @@ def test_index_check_command(built: Any) -> None:
     (corpus(built) / "added.md").write_text("# Added\n\nText.\n")
     status, out = check(built)
     assert status == 1
-    assert out.startswith("index is stale: ")
+    assert out.startswith("index is stale or damaged: ")
     assert "document changed: treaty.txt" in out
     assert "document added: added.md" in out
 
