@@ -1,0 +1,1 @@
+"""Benchmarks: latency against the floor, and scale (see bench/run.py)."""
