@@ -26,6 +26,19 @@ class Hit:
     lexical: float  # BM25 score
 
 
+def top_indices(scores: np.ndarray, k: int) -> np.ndarray:
+    """Indices of the k largest scores, best first, ties by index, without sorting them all.
+
+    A full argsort of 1M BM25 scores costs more than the scoring itself (bench/scale.py).
+    """
+    k = min(k, int(scores.size))
+    if k <= 0:
+        return np.zeros(0, dtype=np.int64)
+    part = np.argpartition(-scores, k - 1)[:k]
+    order: np.ndarray = part[np.lexsort((part, -scores[part]))]
+    return order
+
+
 class Retriever:
     """Ranks chunks for a query.
 
@@ -89,9 +102,7 @@ class Retriever:
             if mode != "dense"
             else np.zeros(count, dtype=np.float32)
         )
-        lex_order = [
-            int(i) for i in np.argsort(-lexical_all, kind="stable")[:depth] if lexical_all[i] > 0
-        ]
+        lex_order = [int(i) for i in top_indices(lexical_all, depth) if lexical_all[i] > 0]
         if mode == "dense":
             ranked = sorted(dense, key=lambda i: -dense[i])
             return [Hit(i, dense[i], dense[i], 0.0) for i in ranked[:k]]

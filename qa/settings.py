@@ -23,7 +23,7 @@ class Settings(BaseSettings):
     model: str = DEFAULT_MODEL
     chunk_tokens: int = Field(200, ge=16, le=4096)
     chunk_overlap: int = Field(1, ge=0, le=20)
-    vector_kind: Literal["auto", "flat", "hnsw"] = "auto"
+    vector_kind: Literal["auto", "flat", "hnsw", "ivf"] = "auto"
     hnsw_threshold: int = Field(50_000, ge=1)
     max_file_mb: float = Field(10.0, gt=0)
 

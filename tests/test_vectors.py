@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 from pathlib import Path
 
 import numpy as np
@@ -141,3 +142,21 @@ def test_params_are_validated() -> None:
         AnnParams(ef_search=0)
     with pytest.raises(ValueError, match="ivf_nlist"):
         AnnParams(ivf_nlist=-1)
+
+
+def test_top_indices_matches_a_full_sort() -> None:
+    import numpy as np
+
+    from qa.retriever import top_indices
+
+    rng = np.random.default_rng(7)
+    for _ in range(200):
+        scores = rng.integers(0, 5, size=int(rng.integers(1, 60))).astype(np.float32)
+        k = int(rng.integers(1, 70))
+        expected = np.argsort(-scores, kind="stable")[:k]
+        got = top_indices(scores, k)
+        # The same scores in the same order; among equal scores at the cut any may be kept.
+        assert scores[got].tolist() == scores[expected].tolist()
+        assert len(set(got.tolist())) == len(got)
+        for a, b in itertools.pairwise(got):
+            assert scores[a] > scores[b] or (scores[a] == scores[b] and a < b)
