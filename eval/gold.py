@@ -24,6 +24,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from eval.metrics import QUOTE_TABLE as _QUOTE_TABLE
+
 __all__ = [
     "VALID_SPLITS",
     "GoldItem",
@@ -38,20 +40,6 @@ VALID_SPLITS: tuple[str, ...] = ("dev", "test", "all")
 _ITEM_SPLITS: tuple[str, ...] = ("dev", "test")
 _KNOWN_FIELDS = frozenset({"id", "question", "answers", "evidence", "split"})
 
-_QUOTE_TABLE = str.maketrans(
-    {
-        "\u2018": "'",  # left single quotation mark
-        "\u2019": "'",  # right single quotation mark
-        "\u201a": "'",  # single low-9 quotation mark
-        "\u201b": "'",  # single high-reversed-9 quotation mark
-        "\u2032": "'",  # prime
-        "\u201c": '"',  # left double quotation mark
-        "\u201d": '"',  # right double quotation mark
-        "\u201e": '"',  # double low-9 quotation mark
-        "\u201f": '"',  # double high-reversed-9 quotation mark
-        "\u2033": '"',  # double prime
-    }
-)
 _WHITESPACE_RE = re.compile(r"\s+")
 
 

@@ -185,7 +185,7 @@ def answer_contains(prediction: str | None, golds: Sequence[str]) -> bool:
 # Retrieval
 # ---------------------------------------------------------------------------
 
-_QUOTE_TABLE: dict[int, str] = str.maketrans(
+QUOTE_TABLE: dict[int, str] = str.maketrans(
     {
         "\u2018": "'",  # LEFT SINGLE QUOTATION MARK
         "\u2019": "'",  # RIGHT SINGLE QUOTATION MARK
@@ -221,7 +221,7 @@ def normalize_evidence(text: str) -> str:
     Returns:
         The normalized text.
     """
-    text = text.translate(_QUOTE_TABLE)
+    text = text.translate(QUOTE_TABLE)
     text = _WHITESPACE_RE.sub(" ", text).strip()
     return text.casefold()
 

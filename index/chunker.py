@@ -131,18 +131,21 @@ def _front_matter(blocks: list[Block]) -> list[Block]:
 
 
 def _single(doc: Document, start: int, end: int, section: tuple[str, ...], kind: str) -> Chunk:
+    return _make_chunk(doc, start, end, section, kind, tuple(split_sentences(doc.text, start, end)))
+
+
+def _make_chunk(
+    doc: Document,
+    start: int,
+    end: int,
+    section: tuple[str, ...],
+    kind: str,
+    spans: tuple[tuple[int, int], ...],
+) -> Chunk:
+    """A chunk over ``doc.text[start:end]`` with its stable id."""
     text = doc.text[start:end]
-    spans = tuple(split_sentences(doc.text, start, end))
-    return Chunk(
-        make_chunk_id(doc.doc_id, start, end, text),
-        doc.doc_id,
-        section,
-        start,
-        end,
-        text,
-        kind,
-        spans,
-    )
+    return Chunk(make_chunk_id(doc.doc_id, start, end, text), doc.doc_id, section, start, end,
+                 text, kind, spans)
 
 
 def _pack(
@@ -186,20 +189,8 @@ def _pack(
     result = []
     for a, b in groups:
         start, end = sentences[a][0], sentences[b - 1][1]
-        text = doc.text[start:end]
         spans = tuple((s, e) for s, e, _ in sentences[a:b])
-        result.append(
-            Chunk(
-                make_chunk_id(doc.doc_id, start, end, text),
-                doc.doc_id,
-                section,
-                start,
-                end,
-                text,
-                kind,
-                spans,
-            )
-        )
+        result.append(_make_chunk(doc, start, end, section, kind, spans))
     return result
 
 
