@@ -325,7 +325,8 @@ def test_runner_scores_the_fake_service(service: Any, gold_file: Path) -> None:
     assert m.answer_in_citation == 1.0
     # Nothing abstained although one question is unanswerable.
     assert (m.abstention_precision, m.abstention_recall, m.false_abstention_rate) == (0, 0, 0)
-    assert 0 < m.latency_p50_ms <= m.latency_p95_ms
+    quantiles = [m.latency_p50_ms, m.latency_p95_ms]  # order and sign only, never a time limit
+    assert all(v > 0 for v in quantiles) and sorted(quantiles) == quantiles
     for baseline in ("bm25", "dense"):
         other = suite.systems[baseline]
         assert [r.id for r in other.results] == [g["id"] for g in GOLD]
