@@ -60,10 +60,15 @@ class QAService:
 
     # -- index lifecycle -------------------------------------------------------------
 
-    def status(self) -> IndexStatus:
-        """Whether the built index matches the corpus and settings."""
+    def status(self, verify: bool = True) -> IndexStatus:
+        """Whether the built index matches the corpus and settings.
+
+        Args:
+            verify: also check every index file against its checksum.
+        """
         return check_index(
-            self.settings.corpus_dir, self.settings.index_dir, self.settings.build_config()
+            self.settings.corpus_dir, self.settings.index_dir, self.settings.build_config(),
+            verify=verify,
         )
 
     def build(self, progress: bool = False) -> BuildReport:
@@ -91,7 +96,7 @@ class QAService:
         """
         with self._build_lock:
             built = False
-            if rebuild and not self.status().current:
+            if rebuild and not self.status(verify=False).current:
                 self.build(progress=progress)
                 built = True
             try:
