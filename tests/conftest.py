@@ -4,12 +4,13 @@ from __future__ import annotations
 
 import os
 import shutil
-import socket
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
+
+from tests.helpers.offline_site import offline_guard
 
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
@@ -20,55 +21,12 @@ REPO = Path(__file__).resolve().parents[1]
 CORPUS = REPO / "corpus"
 CHAPTER = CORPUS / "diplomatic-bluebook-2025-ch3-japan-us-security.txt"
 
-_real_connect = socket.socket.connect
-_real_getaddrinfo = socket.getaddrinfo
-_real_connect_ex = socket.socket.connect_ex
-
-
-def _is_local(address: Any) -> bool:
-    if isinstance(address, (str, bytes)):
-        return True  # a Unix socket path
-    host = str(address[0])
-    return host in ("localhost", "::1", "0.0.0.0", "") or host.startswith("127.")
-
-
-def _guarded_connect(self: socket.socket, address: Any) -> Any:
-    if self.family in (socket.AF_INET, socket.AF_INET6) and not _is_local(address):
-        raise ConnectionRefusedError(f"tests run offline: refused connection to {address!r}")
-    return _real_connect(self, address)
-
-
-def _guarded_connect_ex(self: socket.socket, address: Any) -> Any:
-    if self.family in (socket.AF_INET, socket.AF_INET6) and not _is_local(address):
-        raise ConnectionRefusedError(f"tests run offline: refused connection to {address!r}")
-    return _real_connect_ex(self, address)
-
-
-def _guarded_getaddrinfo(host: Any, *args: Any, **kwargs: Any) -> Any:
-    name = host.decode() if isinstance(host, bytes) else host
-    if name is not None and not _is_local((name, 0)) and not _is_ip_literal(name):
-        raise socket.gaierror(f"tests run offline: refused to resolve {name!r}")
-    return _real_getaddrinfo(host, *args, **kwargs)
-
-
-def _is_ip_literal(name: str) -> bool:
-    try:
-        socket.inet_pton(socket.AF_INET6 if ":" in name else socket.AF_INET, name)
-    except OSError:
-        return False
-    return True
-
-
 @pytest.fixture(scope="session", autouse=True)
 def offline_network() -> Iterator[None]:
     """Refuse every non-loopback connection and name lookup for the whole session."""
-    socket.socket.connect = _guarded_connect  # type: ignore[method-assign]
-    socket.socket.connect_ex = _guarded_connect_ex  # type: ignore[method-assign]
-    socket.getaddrinfo = _guarded_getaddrinfo
+    offline_guard.install()
     yield
-    socket.socket.connect = _real_connect  # type: ignore[method-assign]
-    socket.socket.connect_ex = _real_connect_ex  # type: ignore[method-assign]
-    socket.getaddrinfo = _real_getaddrinfo
+    offline_guard.uninstall()
 
 
 @pytest.fixture(scope="session")
