@@ -108,8 +108,15 @@ def extract_acronyms(texts: Iterable[str]) -> dict[str, str]:
                 long_form = schwartz_hearst(key_letters, " ".join(window))
             key = acronym[:-1] if acronym.endswith("s") and acronym[:-1].isupper() else acronym
             if long_form and key not in table:
-                table[key] = _as_written(before, found, long_form)
+                table[key] = _with_suspended_prefix(before, _as_written(before, found, long_form))
     return table
+
+
+def _with_suspended_prefix(before: str, long_form: str) -> str:
+    """Add a suspended hyphen's first half: ``per- and polyfluoroalkyl substances``."""
+    at = before.rfind(long_form.split()[0])
+    match = re.search(r"\b[A-Za-z]+-\s+(?:and|or)\s+$", before[:at]) if at > 0 else None
+    return f"{' '.join(before[match.start() : at].split())} {long_form}" if match else long_form
 
 
 _WORD = re.compile(r"[\w][\w.\-/’']*")

@@ -22,6 +22,7 @@ from index.chunker import section_label
 from index.lexical import content_words, stem
 from index.loader import LoadedIndex
 from index.records import Chunk
+from qa.phrases import definition_span, open_answer
 from qa.query import Concept, Query
 from qa.records import Answer, Citation, Passage
 from qa.retriever import Hit
@@ -94,6 +95,7 @@ class Answerer:
         self._max_idf = max(self._idf.values(), default=1.0)
         self._sentence_keys = sorted(index.sentence_rows, key=lambda k: index.sentence_rows[k])
         self._chunk_of_sentence = _chunk_of_sentence(index)
+        self._definitions: dict[str, list[tuple[str, int, int]]] = {}
 
     def answer(
         self, query: Query, hits: Sequence[Hit], query_vector: np.ndarray | None,
@@ -115,7 +117,10 @@ class Answerer:
         if not candidates:
             return Answer(query.text, None, True, 0.0, [], [self.passage(h) for h in hits])
         best = max(candidates, key=lambda c: c.score)
-        if query.answer_type and query.answer_type != "reason" and not best.spans:
+        definition = self._definition(query, candidates)
+        if definition is not None:
+            best = definition
+        elif query.answer_type and query.answer_type != "reason" and not best.spans:
             margin = self.params.type_margin
             typed = [c for c in candidates if c.spans and c.score >= best.score - margin]
             if typed:
@@ -128,12 +133,30 @@ class Answerer:
             return Answer(query.text, None, True, confidence, [], passages, features=tuple(features))
         citation = Citation(best.chunk.doc_id, best.chunk.chunk_id, best.chunk.section_path,
                             best.start, best.end, best.text, round(best.score, 4))
+        if span is None:
+            span = self.phrase(query, best)
         if span is not None:
             text, start = span.text(best.text), best.start + span.start
         else:
             text, start = best.text, best.start
         return Answer(query.text, text, False, confidence, [citation], passages,
                       answer_start=start, answer_end=start + len(text), features=tuple(features))
+
+    def phrase(self, query: Query, candidate: Candidate) -> Span | None:
+        """The phrase of the sentence that answers an open question: the long form of
+        an acronym asked about, or what ``qa.phrases.open_answer`` cuts out."""
+        if query.defines:
+            long_form = self.index.acronyms[query.defines]
+            return definition_span(candidate.text, query.defines, long_form)
+        return open_answer(query.text, query.answer_type, candidate.text, frozenset(query.terms))
+
+    def _definition(self, query: Query, candidates: Sequence[Candidate]) -> Candidate | None:
+        """The best candidate sentence that defines the acronym the question asks about."""
+        if not query.defines:
+            return None
+        long_form = self.index.acronyms[query.defines]
+        defining = [c for c in candidates if definition_span(c.text, query.defines, long_form)]
+        return max(defining, key=lambda c: c.score) if defining else None
 
     def rerank(self, hits: Sequence[Hit], candidates: Sequence[Candidate], best: Candidate) -> list[Passage]:
         """Passages ordered by their best sentence: the cited passage first, then the
@@ -172,6 +195,9 @@ class Answerer:
                 pool.setdefault((chunk.doc_id, s, e), hit.index)
         for key in self._nearest_sentences(query_vector, p.sentence_hits if sentence_search else 0):
             pool.setdefault(key, self._chunk_of_sentence[key])
+        if query.defines:
+            for key in self._defining_sentences(query.defines):
+                pool.setdefault(key, self._chunk_of_sentence[key])
         out: list[Candidate] = []
         section_cache: dict[int, float] = {}
         for key, position in pool.items():
@@ -194,6 +220,21 @@ class Answerer:
                      + (p.w_type if spans else 0.0))
             out.append(Candidate(chunk, rank, s, e, text, score, dense, coverage, spans))
         return out
+
+    def _defining_sentences(self, acronym: str) -> list[tuple[str, int, int]]:
+        """Sentences that write ``Long Form (ACR)``, found once per acronym."""
+        if acronym not in self._definitions:
+            long_form = self.index.acronyms[acronym]
+            found = []
+            for chunk in self.index.chunks:
+                if acronym not in chunk.text:
+                    continue
+                for s, e in chunk.sentences:
+                    text = chunk.text[s - chunk.start : e - chunk.start]
+                    if definition_span(text, acronym, long_form):
+                        found.append((chunk.doc_id, s, e))
+            self._definitions[acronym] = found[:3]
+        return self._definitions[acronym]
 
     def _weight(self, concept: Concept) -> float:
         return max((self._idf.get(t, self._max_idf) for t in concept.words), default=0.0)
@@ -231,7 +272,7 @@ class Answerer:
                 continue
             if query.counted and not _counts(text, span, query.counted):
                 continue  # "how many students" is not answered by "seven locations"
-            spans.append(_strip_known_words(span, text, question_terms))
+            spans.append(_strip_known_words(span, text, question_terms, query.head))
         return spans
 
     def pick_span(self, query: Query, candidate: Candidate) -> Span | None:
@@ -267,7 +308,7 @@ class Answerer:
                     best[number] = max(best.get(number, 0.0), value)
         pull = sum(best.values())
         if bonus:
-            words = stem(content_words(span.text(text)))
+            words = stem(content_words(text[span.outer_start : span.end]))
             if query.head and query.head in words:
                 pull += self._max_idf
             elif span.kind == "organization" and ORGANIZATION_WORDS & set(words):
@@ -320,12 +361,15 @@ def _has_granularity(text: str, granularity: str) -> bool:
     return bool(_MONTH_WORD.search(text) and re.search(r"\b\d{1,2}\b", text))
 
 
-def _strip_known_words(span: Span, text: str, question_terms: set[str]) -> Span:
-    """Drop leading words the question already contains (``Defense Minister KIHARA``)."""
+def _strip_known_words(span: Span, text: str, question_terms: set[str], head: str | None) -> Span:
+    """Drop leading words the question already contains (``Defense Minister KIHARA``),
+    but not the noun asked for, which names the thing (``which camp`` -> ``Camp Kengun``)."""
     start = span.start
     for match in re.finditer(r"\S+\s*", text[span.start : span.end]):
         word = match.group(0).strip(" ,")
         stems = stem(content_words(word))
+        if head in stems:
+            break
         if stems and all(s in question_terms for s in stems) and span.start + match.end() < span.end:
             start = span.start + match.end()
             continue

@@ -6,6 +6,7 @@ import re
 from dataclasses import dataclass
 
 from index.lexical import content_words, stem
+from qa.phrases import defined_acronym, open_heads
 
 ANSWER_TYPES = ("date", "quantity", "money", "person", "place", "organization", "name", "reason")
 
@@ -16,7 +17,7 @@ _WH_RULES: tuple[tuple[str, re.Pattern[str]], ...] = (
     ("date", re.compile(r"^\s*(?:since |until |by )?when\b|\bsince when\b|\b(?:and|or) when\b", re.I)),
     ("person", re.compile(r"^\s*(?:who|whom|whose)\b|\b(?:by|to|with|from) whom\b", re.I)),
     ("place", re.compile(r"^\s*(?:from |to )?where\b", re.I)),
-    ("reason", re.compile(r"^\s*why\b|\bwhat (?:is|was|are|were) the (?:purpose|reason|aim|goal|objective)s?\b|\bfor what (?:purpose|reason)\b", re.I)),
+    ("reason", re.compile(r"^\s*why\b|\bwhat (?:is|was|are|were) the (?:\w+ )?(?:purpose|reason|aim|goal|objective)s?\b|\bfor what (?:purpose|reason)\b", re.I)),
 )
 
 # Head nouns after "which"/"what" and the answer type they ask for (plain English).
@@ -69,6 +70,7 @@ class Query:
     granularity: str | None = None  # for dates: "year", "month" or "day"
     head: str | None = None  # stem of the noun the question asks for ("which prefecture")
     counted: frozenset[str] = frozenset()  # stems of what "how many ..." counts
+    defines: str | None = None  # the acronym a "what does X stand for" question asks about
 
 
 def answer_type(question: str) -> str | None:
@@ -123,6 +125,9 @@ def head_word(question: str) -> str | None:
         for word in words:
             if _singular(word) in _KNOWN_HEADS:
                 return _singular(word)
+    heads = open_heads(question)
+    if heads and _singular(heads[0]) in _KNOWN_HEADS:
+        return _singular(heads[0])  # "which U.S. Army Pacific commanding general"
     return None
 
 
@@ -195,6 +200,7 @@ def counted_words(question: str) -> frozenset[str]:
 
 def analyse(question: str, acronyms: dict[str, str]) -> Query:
     """Expand and type a question."""
+
     expanded = expand_acronyms(question, acronyms)
     kind = answer_type(question)
     head = head_word(question)
@@ -208,4 +214,5 @@ def analyse(question: str, acronyms: dict[str, str]) -> Query:
         granularity=date_granularity(question) if kind == "date" else None,
         head=stem([head])[0] if head else None,
         counted=counted_words(question) if kind == "quantity" else frozenset(),
+        defines=defined_acronym(question, acronyms),
     )

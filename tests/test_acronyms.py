@@ -34,6 +34,7 @@ def chapter_table(chapter_text: str) -> dict[str, str]:
         ("WPS", "Women, Peace and Security"),
         ("DoDEA", "Department of Defense Education Activity"),
         ("PCB", "polychlorinated biphenyls"),
+        ("PFAS", "per- and polyfluoroalkyl substances"),
     ],
 )
 def test_chapter_acronyms(chapter_table: dict[str, str], acronym: str, long_form: str) -> None:
@@ -86,6 +87,10 @@ def test_the_index_stores_the_table(real_service: Any, chapter_table: dict[str, 
         (
             "Talks on Women, Peace and Security (WPS) continued.",
             {"WPS": "Women, Peace and Security"},
+        ),
+        (
+            "Both pre- and post-war reconstruction (PPWR) plans were discussed.",
+            {"PPWR": "pre- and post-war reconstruction"},
         ),
     ],
 )

@@ -1,0 +1,196 @@
+"""Short answers to open questions: the phrase rules on made-up sentences (so they are
+not fitted to the chapter), and end to end on the real chapter."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+
+from index.lexical import content_words, stem
+from qa.phrases import (
+    defined_acronym,
+    definition_span,
+    head_phrase,
+    marker_clause,
+    open_answer,
+    open_heads,
+    question_verb,
+    verb_complement,
+)
+
+
+def known(question: str) -> frozenset[str]:
+    return frozenset(stem(content_words(question)))
+
+
+ACRONYMS = {"WHO": "World Health Organization", "SMA": "Special Measures Agreements"}
+
+
+@pytest.mark.parametrize(
+    ("question", "expected"),
+    [
+        ("What does WHO stand for?", "WHO"),
+        ("What does the abbreviation WHO mean?", "WHO"),
+        ("What is the full name of the WHO?", "WHO"),
+        ("What do SMAs stand for?", "SMA"),
+        ("What does the WHO do?", None),
+        ("What does UNESCO stand for?", None),  # not defined in the corpus
+    ],
+)
+def test_defined_acronym(question: str, expected: str | None) -> None:
+    assert defined_acronym(question, ACRONYMS) == expected
+
+
+def test_definition_span_is_the_long_form_as_written() -> None:
+    text = "Delegates of the World  Health Organization (WHO) met in Geneva."
+    span = definition_span(text, "WHO", "World Health Organization")
+    assert span is not None and span.text(text) == "World  Health Organization"
+    assert definition_span("The WHO met in Geneva.", "WHO", "World Health Organization") is None
+
+
+@pytest.mark.parametrize(
+    ("question", "heads"),
+    [
+        ("Which anti-ship missile did they see?", ["missile", "anti-ship"]),
+        ("What kind of threats does the plan counter?", ["threats"]),
+        ("Which resolution forbids member states from trading?", ["resolution"]),
+        ("Which land return completed the plan?", ["return", "land"]),
+        ("What did the minister say?", []),
+    ],
+)
+def test_open_heads(question: str, heads: list[str]) -> None:
+    assert open_heads(question) == heads
+
+
+@pytest.mark.parametrize(
+    ("question", "text", "expected"),
+    [
+        (
+            "Which treaty did the two countries sign in 1960?",
+            "In 1960 the two countries signed the Treaty of Mutual Cooperation and Security, which remains in force.",
+            "the Treaty of Mutual Cooperation and Security",
+        ),
+        (
+            "Which resolution banned the transfers?",
+            "The transfers were banned by Security Council resolution 2375 (adopted in 2017).",
+            "Security Council resolution 2375",
+        ),
+        (
+            "What costs does the city cover?",
+            "The city covers the labor costs of the staff, energy costs, and travel costs, under the agreement.",
+            "the labor costs of the staff, energy costs, and travel costs",
+        ),
+        (
+            "What kind of threats does the plan counter?",
+            "The plan aims to counter new threats, including drones and cruise missiles.",
+            "drones and cruise missiles",
+        ),
+        (
+            "Between which two kinds of weapons did the talks distinguish?",
+            "The talks distinguished between conventional and nuclear weapons.",
+            "conventional and nuclear weapons",
+        ),
+        (
+            "Which trilateral coordination did the minister praise?",
+            "The minister praised the trilateral coordination among Canada, Mexico and the U.S. for stability.",
+            "the trilateral coordination among Canada, Mexico and the U.S. for stability",
+        ),
+        (
+            "What audio equipment did the visitors test?",
+            "The visitors tested a new microphone and the Digital Audio Mixing Console.",
+            "the Digital Audio Mixing Console",
+        ),
+    ],
+)
+def test_head_phrase(question: str, text: str, expected: str) -> None:
+    span = head_phrase(question, text, known(question))
+    assert span is not None and span.text(text) == expected
+
+
+@pytest.mark.parametrize(
+    ("question", "text"),
+    [
+        ("What third goal did they set?", "They set new goals for trade."),  # the ordinal is missing
+        ("Which harbour did they visit?", "They visited the city in May."),  # the noun is absent
+        ("Which goals did they set for trade?", "They set goals for trade."),  # nothing new
+    ],
+)
+def test_head_phrase_gives_up(question: str, text: str) -> None:
+    assert head_phrase(question, text, known(question)) is None
+
+
+def test_marker_clauses() -> None:
+    text = "The council met in March in order to review the budget, as required by law."
+    question = "Why did the council meet in March?"
+    span = marker_clause(question, text, known(question), reason=True)
+    assert span is not None and span.text(text) == "in order to review the budget"
+
+    text = ("The students learned about the city through visits to museums, talks with officials, "
+            "and tours of the harbor.")
+    question = "How did the students learn about the city?"
+    span = marker_clause(question, text, known(question), reason=False)
+    assert span is not None
+    assert span.text(text) == "through visits to museums, talks with officials, and tours of the harbor"
+    # not a why/how question, or a marker that only repeats the question
+    assert marker_clause("What did the students see?", text, known(question), reason=False) is None
+    repeat = "The students came to the city so that students visit the city."
+    assert marker_clause(question, repeat, known(question), reason=False) is None
+
+
+@pytest.mark.parametrize(
+    ("question", "verb"),
+    [
+        ("What did the ministers welcome at the meeting?", "welcome"),
+        ("What could an attack lead to?", "lead"),
+        ("What did the U.S. reaffirm at the meeting in Paris?", "reaffirm"),
+        ("What did the minister urge the participants to do?", None),
+        ("What is the capital of France?", None),
+    ],
+)
+def test_question_verb(question: str, verb: str | None) -> None:
+    assert question_verb(question) == verb
+
+
+def test_verb_complement() -> None:
+    text = "At the meeting, the ministers welcomed the plan to expand the port, which was drafted in May."
+    question = "What did the ministers welcome at the meeting?"
+    span = verb_complement(question, text, known(question))
+    assert span is not None and span.text(text) == "the plan to expand the port"
+    # the complement must hold the wh-phrase's words when the sentence has them
+    text = "They observed a parade and audio equipment such as the Digital Mixer."
+    question = "What audio equipment did they observe?"
+    assert verb_complement(question, text, known(question)) is None
+
+
+@pytest.mark.parametrize("answer_type", ["date", "person", "quantity", "place", "money"])
+def test_typed_questions_are_left_to_the_span_recognizer(answer_type: str) -> None:
+    text = "In 1960 the two countries signed the Treaty of Mutual Cooperation and Security."
+    question = "Which treaty did the two countries sign?"
+    assert open_answer(question, answer_type, text, known(question)) is None
+    assert open_answer(question, None, text, known(question)) is not None
+
+
+@pytest.mark.parametrize(
+    "question",
+    [
+        "What does GPI stand for?",
+        "What does the abbreviation PFAS stand for?",
+        "Which anti-ship missile did the delegations see at Camp Kengun?",
+        "Why did Japan decide to refer to the host nation support budget by a particular Japanese phrase?",
+        "What commitment did the U.S. reaffirm at the EDD meeting in Cheyenne?",
+    ],
+)
+def test_real_chapter_short_answers_lie_inside_their_citation(real_service: Any, question: str) -> None:
+    answer = real_service.ask(question)
+    assert not answer.abstained and answer.citations
+    quote = answer.citations[0].quote
+    assert answer.answer in quote and len(answer.answer) < len(quote)
+    start = answer.citations[0].start + quote.index(answer.answer)
+    document = real_service.document(answer.citations[0].doc_id)
+    assert document[start : start + len(answer.answer)] == answer.answer
+
+
+def test_real_chapter_definitions(real_service: Any) -> None:
+    assert real_service.ask("What does GPI stand for?").answer == "Glide Phase Interceptor"
+    assert real_service.ask("What does PFAS stand for?").answer == "per- and polyfluoroalkyl substances"
