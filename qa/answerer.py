@@ -22,7 +22,7 @@ from index.chunker import section_label
 from index.lexical import content_words, stem
 from index.loader import LoadedIndex
 from index.records import Chunk
-from qa.phrases import definition_span, open_answer
+from qa.phrases import definition_span, head_phrase, open_answer
 from qa.query import Concept, Query
 from qa.records import Answer, Citation, Passage
 from qa.retriever import Hit
@@ -51,6 +51,10 @@ ORGANIZATION_WORDS = frozenset(stem(
     "ministry department agency office command committee council commission bureau "
     "activity organization organisation institute university association force forces "
     "government administration authority headquarters".split()))
+
+# Types whose span may be the noun phrase of the asked-for noun when the recogniser
+# finds none ("which students" -> "junior and senior high school students").
+_HEAD_TYPED = frozenset({"person", "place", "organization", "name"})
 
 CONFIDENCE_FEATURES = (
     "bias",  # always 1
@@ -273,6 +277,10 @@ class Answerer:
             if query.counted and not _counts(text, span, query.counted):
                 continue  # "how many students" is not answered by "seven locations"
             spans.append(_strip_known_words(span, text, question_terms, query.head))
+        if not spans and query.head and query.answer_type in _HEAD_TYPED:
+            phrase = head_phrase(query.text, text, frozenset(query.terms))
+            if phrase is not None:  # "which students" -> "junior and senior high school students"
+                spans.append(Span(phrase.start, phrase.end, query.answer_type))
         return spans
 
     def pick_span(self, query: Query, candidate: Candidate) -> Span | None:
