@@ -26,7 +26,7 @@ from qa.phrases import definition_span, head_phrase, open_answer
 from qa.query import Concept, Query
 from qa.records import Answer, Citation, Passage
 from qa.retriever import Hit
-from qa.spans import Span, find_spans
+from qa.spans import TITLES, Span, find_spans
 
 
 @dataclass(frozen=True)
@@ -264,8 +264,9 @@ class Answerer:
             return []
         question_terms = set(query.terms)
         question_lower = query.text.lower()
+        whole = bool(_FULL_NAME.search(query.text))
         spans = []
-        for span in find_spans(text, query.answer_type):
+        for span in _merge_overlapping(find_spans(text, query.answer_type)):
             span_text = span.text(text)
             span_terms = set(stem(content_words(span_text)))
             if span_terms and span_terms <= question_terms:
@@ -276,7 +277,7 @@ class Answerer:
                 continue
             if query.counted and not _counts(text, span, query.counted):
                 continue  # "how many students" is not answered by "seven locations"
-            spans.append(_strip_known_words(span, text, question_terms, query.head))
+            spans.append(span if whole else _strip_known_words(span, text, question_terms, query.head))
         if not spans and query.head and query.answer_type in _HEAD_TYPED:
             phrase = head_phrase(query.text, text, frozenset(query.terms))
             if phrase is not None:  # "which students" -> "junior and senior high school students"
@@ -321,6 +322,8 @@ class Answerer:
                 pull += self._max_idf
             elif span.kind == "organization" and ORGANIZATION_WORDS & set(words):
                 pull += self._max_idf / 2
+            if span.kind == "person" and _titled_as_asked(text[span.outer_start : span.end], query):
+                pull += self._max_idf  # "Japan's defense minister" -> "Defense Minister KIHARA"
             pull += 0.001 * (span.end - span.start)
         return pull
 
@@ -367,6 +370,33 @@ def _has_granularity(text: str, granularity: str) -> bool:
     if granularity == "month":
         return bool(_MONTH_WORD.search(text))
     return bool(_MONTH_WORD.search(text) and re.search(r"\b\d{1,2}\b", text))
+
+
+_FULL_NAME = re.compile(r"\b(?:full|complete|official|formal)\s+(?:name|title)\b", re.I)
+_TITLE = re.compile(rf"^(?:{TITLES})\b")
+
+
+def _merge_overlapping(spans: Sequence[Span]) -> list[Span]:
+    """One span for each run of overlapping spans of a kind: two patterns that saw
+    ``Defense Minister KIHARA`` and ``KIHARA Minoru`` give ``Defense Minister KIHARA Minoru``."""
+    merged: list[Span] = []
+    for span in sorted(spans, key=lambda s: (s.start, -s.end)):
+        last = merged[-1] if merged else None
+        if last is not None and span.start < last.end and span.kind == last.kind:
+            merged[-1] = Span(last.start, max(last.end, span.end), last.kind)
+        else:
+            merged.append(span)
+    return merged
+
+
+def _titled_as_asked(span_text: str, query: Query) -> bool:
+    """Whether a person span opens with a title the question names in full
+    (``Defense Minister`` for *Japan's defense minister*, not ``Foreign Minister``)."""
+    match = _TITLE.match(span_text)
+    if not match:
+        return False
+    title = set(stem(content_words(match.group(0))))
+    return bool(title) and title <= set(query.question_terms)
 
 
 def _strip_known_words(span: Span, text: str, question_terms: set[str], head: str | None) -> Span:

@@ -194,3 +194,21 @@ def test_real_chapter_short_answers_lie_inside_their_citation(real_service: Any,
 def test_real_chapter_definitions(real_service: Any) -> None:
     assert real_service.ask("What does GPI stand for?").answer == "Glide Phase Interceptor"
     assert real_service.ask("What does PFAS stand for?").answer == "per- and polyfluoroalkyl substances"
+
+
+def test_overlapping_spans_merge_and_titles_pick_the_person() -> None:
+    from qa.answerer import _merge_overlapping, _titled_as_asked
+    from qa.query import analyse
+    from qa.spans import find_spans
+
+    text = "The talks were attended by Foreign Minister Dupont and Defense Minister MARTIN Claire."
+    merged = [s.text(text) for s in _merge_overlapping(find_spans(text, "person"))]
+    assert "Defense Minister MARTIN Claire" in merged
+    query = analyse("Who was France's defense minister at the talks?", {})
+    assert _titled_as_asked("Defense Minister MARTIN Claire", query)
+    assert not _titled_as_asked("Foreign Minister Dupont", query)
+
+
+def test_real_chapter_person_by_title(real_service: Any) -> None:
+    answer = real_service.ask("Who was Japan's defense minister at the July \"2+2\" meeting?")
+    assert answer.answer is not None and "KIHARA" in answer.answer
