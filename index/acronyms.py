@@ -109,7 +109,34 @@ def extract_acronyms(texts: Iterable[str]) -> dict[str, str]:
             key = acronym[:-1] if acronym.endswith("s") and acronym[:-1].isupper() else acronym
             if long_form and key not in table:
                 table[key] = _with_suspended_prefix(before, _as_written(before, found, long_form))
+        for match in _LABEL.finditer(text):
+            acronym, long_form = match.group(1), match.group(2).strip()
+            key = acronym[:-1] if acronym.endswith("s") and acronym[:-1].isupper() else acronym
+            if key not in table and _spells(long_form, acronym):
+                table[key] = long_form
     return table
+
+
+# A programme labelled with its acronym: “TOFU: Think of Okinawa's Future in the United States”.
+_LABEL = re.compile(r"[“\"]([A-Z][A-Z0-9&-]{1,11}):\s+([A-Z][^”\"\n:;]{3,120})[”\"]")
+
+
+def _spells(long_form: str, acronym: str) -> bool:
+    """Whether the initials of the long form's words spell the acronym in order, the
+    first word giving its first letter (words may be skipped: ``Think of Okinawa's
+    Future in the United States`` spells TOFU)."""
+    letters = _letters(acronym)
+    initials = [w[0].upper() for w in long_form.split() if w[0].isalpha()]
+    if not letters or not initials or initials[0] != letters[0] or len(initials) > 2 * len(letters) + 3:
+        return False
+    position = 0
+    for letter in letters:
+        while position < len(initials) and initials[position] != letter:
+            position += 1
+        if position == len(initials):
+            return False
+        position += 1
+    return True
 
 
 def _with_suspended_prefix(before: str, long_form: str) -> str:

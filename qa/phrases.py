@@ -107,11 +107,12 @@ def defined_acronym(question: str, acronyms: dict[str, str]) -> str | None:
 
 
 def definition_span(text: str, acronym: str, long_form: str) -> Span | None:
-    """Where ``text`` writes ``Long Form (ACR``: the long form's span."""
+    """Where ``text`` writes ``Long Form (ACR`` or ``ACR: Long Form``: the long form's span."""
     pattern = r"\s+".join(re.escape(w) for w in long_form.split())
     match = re.search(rf"{pattern}\s*\(\s*{re.escape(acronym)}", text, re.I)
     if not match:
-        return None
+        label = re.search(rf"\b{re.escape(acronym)}:\s+({pattern})", text)
+        return Span(label.start(1), label.end(1), "definition") if label else None
     words = re.match(pattern, text[match.start() :], re.I)
     assert words is not None
     return Span(match.start(), match.start() + words.end(), "definition")

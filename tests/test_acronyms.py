@@ -35,6 +35,7 @@ def chapter_table(chapter_text: str) -> dict[str, str]:
         ("DoDEA", "Department of Defense Education Activity"),
         ("PCB", "polychlorinated biphenyls"),
         ("PFAS", "per- and polyfluoroalkyl substances"),
+        ("TOFU", "Think of Okinawa's Future in the United States"),
     ],
 )
 def test_chapter_acronyms(chapter_table: dict[str, str], acronym: str, long_form: str) -> None:
@@ -45,12 +46,13 @@ def test_chapter_table_has_only_defined_acronyms(
     chapter_text: str, chapter_table: dict[str, str]
 ) -> None:
     defined = set(re.findall(r"\(([A-Z][A-Za-z0-9&\-]{1,11})\)", chapter_text))
+    labelled = set(re.findall(r"“([A-Z][A-Z0-9&\-]{1,11}):", chapter_text))
     for acronym, long_form in chapter_table.items():
-        assert acronym in defined or f"{acronym}s" in defined
-        # The long form is written in the text right before the definition.
+        assert acronym in defined or f"{acronym}s" in defined or acronym in labelled
+        # The long form is written in the text right before the definition, or after the label.
         assert re.search(
             re.escape(long_form) + r"[”\"']?\s*\(" + re.escape(acronym) + r"s?\)", chapter_text
-        ), acronym
+        ) or f"“{acronym}: {long_form}”" in chapter_text, acronym
     assert "SEED/TOFU" not in chapter_table
     assert "SMAs" not in chapter_table and "PCBs" not in chapter_table  # keyed without plural
 
@@ -92,6 +94,11 @@ def test_the_index_stores_the_table(real_service: Any, chapter_table: dict[str, 
             "Both pre- and post-war reconstruction (PPWR) plans were discussed.",
             {"PPWR": "pre- and post-war reconstruction"},
         ),
+        (
+            "The ministry runs the “SAFE: Students Abroad For Exchange” scheme.",
+            {"SAFE": "Students Abroad For Exchange"},
+        ),
+        ("The “ABC: Zebra Crossing” label spells nothing.", {}),
     ],
 )
 def test_synthetic_definitions(text: str, expected: dict[str, str]) -> None:

@@ -47,6 +47,9 @@ def test_definition_span_is_the_long_form_as_written() -> None:
     span = definition_span(text, "WHO", "World Health Organization")
     assert span is not None and span.text(text) == "World  Health Organization"
     assert definition_span("The WHO met in Geneva.", "WHO", "World Health Organization") is None
+    text = "They run the “SAFE: Students Abroad For Exchange” scheme."
+    span = definition_span(text, "SAFE", "Students Abroad For Exchange")
+    assert span is not None and span.text(text) == "Students Abroad For Exchange"
 
 
 @pytest.mark.parametrize(
