@@ -22,7 +22,7 @@ from index.chunker import section_label
 from index.lexical import content_words, stem
 from index.loader import LoadedIndex
 from index.records import Chunk
-from qa.phrases import definition_span, head_phrase, open_answer
+from qa.phrases import definition_span, head_phrase, open_answer, term_definition
 from qa.query import Concept, Query
 from qa.records import Answer, Citation, Passage
 from qa.retriever import Hit
@@ -149,17 +149,21 @@ class Answerer:
     def phrase(self, query: Query, candidate: Candidate) -> Span | None:
         """The phrase of the sentence that answers an open question: the long form of
         an acronym asked about, or what ``qa.phrases.open_answer`` cuts out."""
-        if query.defines:
-            long_form = self.index.acronyms[query.defines]
-            return definition_span(candidate.text, query.defines, long_form)
+        if query.defines or query.term:
+            return self._defined_in(query, candidate.chunk, candidate.text)
         return open_answer(query.text, query.answer_type, candidate.text, frozenset(query.terms))
 
+    def _defined_in(self, query: Query, chunk: Chunk, text: str) -> Span | None:
+        """The definition the question asks for, if ``text`` (a sentence of ``chunk``) gives it."""
+        if query.defines:
+            return definition_span(text, query.defines, self.index.acronyms[query.defines])
+        if query.term:
+            return term_definition(text, query.term, chunk.context)
+        return None
+
     def _definition(self, query: Query, candidates: Sequence[Candidate]) -> Candidate | None:
-        """The best candidate sentence that defines the acronym the question asks about."""
-        if not query.defines:
-            return None
-        long_form = self.index.acronyms[query.defines]
-        defining = [c for c in candidates if definition_span(c.text, query.defines, long_form)]
+        """The best candidate sentence that defines the acronym or term asked about."""
+        defining = [c for c in candidates if self._defined_in(query, c.chunk, c.text)]
         return max(defining, key=lambda c: c.score) if defining else None
 
     def rerank(self, hits: Sequence[Hit], candidates: Sequence[Candidate], best: Candidate) -> list[Passage]:
@@ -199,8 +203,8 @@ class Answerer:
                 pool.setdefault((chunk.doc_id, s, e), hit.index)
         for key in self._nearest_sentences(query_vector, p.sentence_hits if sentence_search else 0):
             pool.setdefault(key, self._chunk_of_sentence[key])
-        if query.defines:
-            for key in self._defining_sentences(query.defines):
+        if query.defines or query.term:
+            for key in self._defining_sentences(query):
                 pool.setdefault(key, self._chunk_of_sentence[key])
         out: list[Candidate] = []
         section_cache: dict[int, float] = {}
@@ -225,20 +229,20 @@ class Answerer:
             out.append(Candidate(chunk, rank, s, e, text, score, dense, coverage, spans))
         return out
 
-    def _defining_sentences(self, acronym: str) -> list[tuple[str, int, int]]:
-        """Sentences that write ``Long Form (ACR)``, found once per acronym."""
-        if acronym not in self._definitions:
-            long_form = self.index.acronyms[acronym]
+    def _defining_sentences(self, query: Query) -> list[tuple[str, int, int]]:
+        """Sentences that define the acronym or term asked about, found once per word."""
+        word = query.defines or query.term or ""
+        cache_key = f"{'acronym' if query.defines else 'term'}:{word.lower()}"
+        if cache_key not in self._definitions:
             found = []
             for chunk in self.index.chunks:
-                if acronym not in chunk.text:
+                if word.lower().split()[0] not in f"{chunk.context} {chunk.text}".lower():
                     continue
                 for s, e in chunk.sentences:
-                    text = chunk.text[s - chunk.start : e - chunk.start]
-                    if definition_span(text, acronym, long_form):
+                    if self._defined_in(query, chunk, chunk.text[s - chunk.start : e - chunk.start]):
                         found.append((chunk.doc_id, s, e))
-            self._definitions[acronym] = found[:3]
-        return self._definitions[acronym]
+            self._definitions[cache_key] = found[:3]
+        return self._definitions[cache_key]
 
     def _weight(self, concept: Concept) -> float:
         return max((self._idf.get(t, self._max_idf) for t in concept.words), default=0.0)

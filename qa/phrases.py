@@ -145,6 +145,55 @@ def wh_phrase(question: str) -> list[str]:
     return []
 
 
+_TERM_QUESTION = re.compile(
+    r"\bwhat\s+(?:does|do|did|is)\s+(?:the\s+)?(?:term\s+|phrase\s+|word\s+|expression\s+)?"
+    r"[“\"']?(?P<a>[^?“”\"']{2,60}?)[”\"']?\s+(?:mean|refer\s+to|denote)\b"
+    r"|\bwhat\s+is\s+meant\s+by\s+(?:the\s+)?(?:term\s+)?[“\"']?(?P<b>[^?“”\"']{2,60}?)[”\"']?"
+    r"(?=\s+(?:in|under|according)\b|\s*\?)"
+    r"|\bdefin(?:e|es|ed|ition\s+of)\s+(?:the\s+)?(?:term\s+)?[“\"']?(?P<c>[^?“”\"']{2,60}?)[”\"']?"
+    r"(?=\s+(?:in|under|according|as)\b|\s*\?)"
+    r"|\bwhat\s+counts\s+as\s+(?:an?\s+|the\s+)?[“\"']?(?P<d>[^?“”\"']{2,60}?)[”\"']?"
+    r"(?=\s+(?:in|under|for|according)\b|\s*\?)",
+    re.I,
+)
+_PRONOUNS = frozenset("it this that these those them they he she".split())
+_DEFINING_VERB = r"(?:refers?\s+to|means|is\s+defined\s+as|denotes|is\s+understood\s+as)"
+
+
+def defined_term(question: str) -> str | None:
+    """The term a question asks the meaning of (``What does "extended deterrence"
+    mean?``, ``What counts as a ship-to-ship transfer?``), or None."""
+    match = _TERM_QUESTION.search(question)
+    if not match:
+        return None
+    term = next(g for g in match.groups() if g)
+    term = re.sub(r"^(?:the|a|an)\s+", "", term.strip(), flags=re.I)
+    return term if term and term.lower() not in _PRONOUNS else None
+
+
+def term_definition(text: str, term: str, context: str = "") -> Span | None:
+    """Where ``text`` defines ``term``: ``“term” refers to [...]``, a glossary line
+    ``term: [...]``, or a footnote (``(1) [...]``) whose marker follows the term in the
+    sentence it annotates (``context``, as the chunker records it)."""
+    words = r"\s+".join(re.escape(w) for w in term.split())
+    name = rf"[“\"']?{words}(?:e?s)?[”\"']?"
+    tokens = _tokens(text)
+
+    def clause_from(offset: int) -> Span | None:
+        i = next((k for k, t in enumerate(tokens) if t.start >= offset), None)
+        return None if i is None else _span(text, tokens, i, _clause_end(text, tokens, i, lists=True, bare_and=True))
+
+    match = re.search(rf"{name}\s+{_DEFINING_VERB}\s+", text, re.I) or re.match(
+        rf"[\W_]*(?:\(\d+\)\s*)?{name}\s*:\s+", text, re.I)
+    if match:
+        return clause_from(match.end())
+    marker = re.match(r"[\W_]*\((\d+)\)\s*", text)
+    if marker and context and re.search(rf"{words}(?:e?s)?[”\"']?[.,]?\({marker.group(1)}\)", context, re.I):
+        end = len(text.rstrip(" ."))
+        return Span(marker.end(), end, "definition") if end > marker.end() else None
+    return None
+
+
 def open_heads(question: str) -> list[str]:
     """The noun a *what/which* question asks for (the last word of its wh-phrase),
     then the earlier words of the phrase."""
@@ -221,12 +270,15 @@ def _span(text: str, tokens: list[_Token], i: int, j: int) -> Span | None:
     return Span(start, end, "phrase") if text[start:end].strip() else None
 
 
-def _noun_phrase(text: str, tokens: list[_Token], head: int, outside: frozenset[str]) -> Span | None:
+def _noun_phrase(text: str, tokens: list[_Token], head: int, outside: frozenset[str],
+                 plural: bool = False) -> Span | None:
     """The noun phrase around ``tokens[head]``: modifiers to the left (one coordinated
-    modifier allowed: ``nuclear and non-nuclear military matters``; not an adverb nor a
-    word of the question outside its wh-phrase, which would be the verb), a name or
-    number right after it, a prepositional tail, and a list of the same noun
-    (``labor costs ..., utilities costs, and training relocation costs``)."""
+    modifier allowed: ``nuclear and non-nuclear military matters``, ``per- and
+    polyfluoroalkyl substances``; not an adverb, a verb after ``to``, nor a word of the
+    question outside its wh-phrase, which would be the verb), a name or number right
+    after it, a prepositional tail, a list of the same noun (``labor costs ..., utilities
+    costs, and training relocation costs``) and, when the question asks for a plural,
+    a coordinated noun phrase (``substances (PFAS) and polychlorinated biphenyls``)."""
     i = head
     while i > 0:
         token = tokens[i - 1]
@@ -235,7 +287,13 @@ def _noun_phrase(text: str, tokens: list[_Token], head: int, outside: frozenset[
             continue
         if not token.is_word or token.lower.endswith("ly") or _stem(token.text) in outside:
             break
+        if i >= 2 and tokens[i - 2].lower == "to" and i < head and token.text[0].islower():
+            break  # "to implement new strategic initiatives": a verb
         if token.lower in STOPWORDS:
+            if (token.lower in ("and", "or") and i >= 4 and tokens[i - 2].text == "-"
+                    and tokens[i - 3].is_word):
+                i -= 3  # a suspended hyphen: "per- and polyfluoroalkyl"
+                continue
             if (token.lower in ("and", "or") and i >= 3 and tokens[i - 2].is_word
                     and tokens[i - 2].lower not in STOPWORDS
                     and (tokens[i - 3].lower in STOPWORDS or not tokens[i - 3].is_word)):
@@ -249,6 +307,10 @@ def _noun_phrase(text: str, tokens: list[_Token], head: int, outside: frozenset[
     while (j < len(tokens) and tokens[j].is_word and tokens[j].lower not in STOPWORDS
            and (tokens[j].text[0].isupper() or tokens[j].text[0].isdigit())):
         j += 1
+    if j + 2 < len(tokens) and tokens[j].text == "(" and tokens[j + 2].text == ")":
+        j += 3  # its acronym
+    if plural and j + 1 < len(tokens) and tokens[j].lower in ("and", "or") and tokens[j + 1].is_word:
+        j = _clause_end(text, tokens, j + 1, lists=False, bare_and=False, limit=12)
     if j < len(tokens) and tokens[j].lower in PREPOSITIONS - {"by"}:
         j = _clause_end(text, tokens, j, lists=False, bare_and=False, limit=20)
     if j < len(tokens) and tokens[j].text == ",":
@@ -271,6 +333,10 @@ def _examples(text: str, tokens: list[_Token], span: Span) -> Span | None:
     if i is None:
         return None
     return _span(text, tokens, i, _clause_end(text, tokens, i, lists=False, bare_and=True))
+
+
+def _is_plural(word: str) -> bool:
+    return bool(re.fullmatch(r"[a-z]+[^su]s", word))
 
 
 def _head_positions(tokens: list[_Token], heads: list[str]) -> list[int]:
@@ -302,7 +368,7 @@ def head_phrase(question: str, text: str, known: frozenset[str]) -> Span | None:
     kind_of = bool(re.search(r"\b(?:kinds?|types?|sorts?) of\b", question, re.I))
     best: tuple[float, Span] | None = None
     for k in _head_positions(tokens, heads):
-        span = _noun_phrase(text, tokens, k, outside)
+        span = _noun_phrase(text, tokens, k, outside, plural=_is_plural(heads[0]))
         if span is None:
             continue
         examples = _examples(text, tokens, span) if kind_of else None

@@ -6,7 +6,7 @@ import re
 from dataclasses import dataclass
 
 from index.lexical import content_words, stem
-from qa.phrases import defined_acronym, open_heads
+from qa.phrases import defined_acronym, defined_term, open_heads
 
 ANSWER_TYPES = ("date", "quantity", "money", "person", "place", "organization", "name", "reason")
 
@@ -71,6 +71,7 @@ class Query:
     head: str | None = None  # stem of the noun the question asks for ("which prefecture")
     counted: frozenset[str] = frozenset()  # stems of what "how many ..." counts
     defines: str | None = None  # the acronym a "what does X stand for" question asks about
+    term: str | None = None  # the term a "what does X mean" question asks about
 
 
 def answer_type(question: str) -> str | None:
@@ -202,6 +203,7 @@ def analyse(question: str, acronyms: dict[str, str]) -> Query:
     """Expand and type a question."""
 
     expanded = expand_acronyms(question, acronyms)
+    defined = defined_acronym(question, acronyms)
     kind = answer_type(question)
     head = head_word(question)
     return Query(
@@ -214,5 +216,6 @@ def analyse(question: str, acronyms: dict[str, str]) -> Query:
         granularity=date_granularity(question) if kind == "date" else None,
         head=stem([head])[0] if head else None,
         counted=counted_words(question) if kind == "quantity" else frozenset(),
-        defines=defined_acronym(question, acronyms),
+        defines=defined,
+        term=None if defined else defined_term(question),
     )

@@ -215,3 +215,41 @@ def test_overlapping_spans_merge_and_titles_pick_the_person() -> None:
 def test_real_chapter_person_by_title(real_service: Any) -> None:
     answer = real_service.ask("Who was Japan's defense minister at the July \"2+2\" meeting?")
     assert answer.answer is not None and "KIHARA" in answer.answer
+
+
+@pytest.mark.parametrize(
+    ("question", "term"),
+    [
+        ("What does the term “soft power” mean?", "soft power"),
+        ("What is meant by hosted payloads in this context?", "hosted payloads"),
+        ("How does the report define burden sharing?", "burden sharing"),
+        ("What counts as a 'ship-to-ship transfer' under the resolution?", "ship-to-ship transfer"),
+        ("To whom is deterrence provided, as the footnote defines it?", None),
+        ("What does the minister want?", None),
+    ],
+)
+def test_defined_term(question: str, term: str | None) -> None:
+    from qa.phrases import defined_term
+
+    assert defined_term(question) == term
+
+
+def test_term_definitions() -> None:
+    from qa.phrases import term_definition
+
+    text = "In this report, “soft power” refers to the ability to attract others, which is rare."
+    span = term_definition(text, "soft power")
+    assert span is not None and span.text(text) == "the ability to attract others"
+    text = "Burden sharing: the division of costs among allies."
+    span = term_definition(text, "burden sharing")
+    assert span is not None and span.text(text) == "the division of costs among allies"
+    footnote = "• (3) The division of costs among allies."
+    span = term_definition(footnote, "burden sharing", "Footnote (3) to: They discussed burden sharing.(3)")
+    assert span is not None and span.text(footnote) == "The division of costs among allies"
+    assert term_definition(footnote, "soft power", "Footnote (3) to: They discussed burden sharing.(3)") is None
+    assert term_definition("Soft power was discussed.", "soft power") is None
+
+
+def test_real_chapter_footnote_defines_a_term(real_service: Any) -> None:
+    answer = real_service.ask("What is meant by extended deterrence?")
+    assert answer.answer is not None and answer.answer.startswith("Providing deterrence")
