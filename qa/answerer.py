@@ -22,7 +22,7 @@ from index.chunker import section_label
 from index.lexical import content_words, stem
 from index.loader import LoadedIndex
 from index.records import Chunk
-from qa.phrases import definition_span, head_phrase, open_answer, term_definition
+from qa.phrases import definition_span, head_phrase, open_answer, subject_phrase, term_definition
 from qa.query import Concept, Query
 from qa.records import Answer, Citation, Passage
 from qa.retriever import Hit
@@ -282,8 +282,11 @@ class Answerer:
             if query.counted and not _counts(text, span, query.counted):
                 continue  # "how many students" is not answered by "seven locations"
             spans.append(span if whole else _strip_known_words(span, text, question_terms, query.head))
-        if not spans and query.head and query.answer_type in _HEAD_TYPED:
-            phrase = head_phrase(query.text, text, frozenset(query.terms))
+        if not spans and query.answer_type in _HEAD_TYPED:
+            known = frozenset(query.terms)
+            phrase = head_phrase(query.text, text, known) if query.head else None
+            if phrase is None and query.answer_type == "person":
+                phrase = subject_phrase(query.text, text, known)  # "who trains" -> "... crews train"
             if phrase is not None:  # "which students" -> "junior and senior high school students"
                 spans.append(Span(phrase.start, phrase.end, query.answer_type))
         return spans

@@ -136,7 +136,8 @@ def wh_phrase(question: str) -> list[str]:
             if words and re.fullmatch(r"[a-z]+ed", word):
                 break  # "which land return completed ...": a verb
             if (words and re.fullmatch(r"[a-z]+[^su]s", word) and not words[-1].endswith("s")
-                    and k + 1 < len(tokens) and tokens[k + 1].is_word):
+                    and k + 1 < len(tokens) and tokens[k + 1].is_word
+                    and tokens[k + 1].lower not in _AUXILIARIES | STOPWORDS):
                 break  # "which resolution forbids member states ...": a verb
             words.append(word)
             k += 1
@@ -382,6 +383,31 @@ def head_phrase(question: str, text: str, known: frozenset[str]) -> Span | None:
         if novel and (best is None or score > best[0]):
             best = (score, span)
     return best[1] if best else None
+
+
+_WHO_VERB = re.compile(r"\s*who\s+([a-z]+)\b", re.I)
+
+
+def subject_phrase(question: str, text: str, known: frozenset[str]) -> Span | None:
+    """For *who <verb> ...*: the noun phrase right before that verb in ``text``
+    (``Who trains on ...`` -> ``U.S. Air Force missile combat crews [train on ...]``)."""
+    match = _WHO_VERB.match(question)
+    if not match or match.group(1).lower() in _AUXILIARIES:
+        return None
+    verb_stem = _stem(match.group(1))
+    tokens = _tokens(text)
+    for k, token in enumerate(tokens):
+        if not (k and token.is_word and token.text[0].islower() and _stem(token.text) == verb_stem):
+            continue
+        i = k
+        while i > 0 and tokens[i - 1].is_word and tokens[i - 1].lower not in STOPWORDS:
+            i -= 1
+        if i > 0 and tokens[i - 1].lower in DETERMINERS:
+            i -= 1
+        span = _span(text, tokens, i, k)
+        if span is not None and _novel(span.text(text), known)[0]:
+            return span
+    return None
 
 
 def marker_clause(question: str, text: str, known: frozenset[str], reason: bool) -> Span | None:

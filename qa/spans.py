@@ -64,8 +64,11 @@ TITLES = (
     "General|Admiral|Lt Gen\\.|Lieutenant General|Colonel|Commander|Chairman|Governor|"
     "Mayor|Senator|Mr\\.|Ms\\.|Mrs\\.|Dr\\.|Professor|King|Queen|Emperor|Chancellor"
 )
+# "TAKAHASHI Ryo", "Kishida FUMIO", "Charles A. Flynn"; a Roman numeral is not a surname
+# ("Minuteman III").
 PERSON = re.compile(
-    r"\b(?:[A-Z]{2,}\s+[A-Z][a-z]+|[A-Z][a-z]+\s+[A-Z]{2,}\b|[A-Z][a-z]+(?:\s+[A-Z]\.)+\s+[A-Z][a-zA-Z]+)"
+    r"\b(?:(?![IVXLC]+\b)[A-Z]{2,}\s+[A-Z][a-z]+|[A-Z][a-z]+\s+(?![IVXLC]+\b)[A-Z]{2,}\b"
+    r"|[A-Z][a-z]+(?:\s+[A-Z]\.)+\s+[A-Z][a-zA-Z]+)"
 )
 _TITLE_ONLY = re.compile(
     rf"\b(?:{TITLES})\s+((?:[A-Z][a-zA-Z]+|[A-Z]\.)(?:\s+(?:[A-Z][a-zA-Z]+|[A-Z]\.|[A-Z]{{2,}}))*)"

@@ -253,3 +253,15 @@ def test_term_definitions() -> None:
 def test_real_chapter_footnote_defines_a_term(real_service: Any) -> None:
     answer = real_service.ask("What is meant by extended deterrence?")
     assert answer.answer is not None and answer.answer.startswith("Providing deterrence")
+
+
+def test_who_questions_about_groups_get_the_subject() -> None:
+    from qa.phrases import subject_phrase
+    from qa.spans import find_spans
+
+    text = "At the range, Canadian Army artillery crews train on Howitzer Model II drills."
+    assert [s.text(text) for s in find_spans(text, "person")] == []  # "Model II" is no person
+    question = "Who trains on the Howitzer drills?"
+    span = subject_phrase(question, text, known(question))
+    assert span is not None and span.text(text) == "Canadian Army artillery crews"
+    assert subject_phrase("Who is the programme for?", text, known(question)) is None
