@@ -6,6 +6,8 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from index.lexical import content_words, stem
 from qa.phrases import (
@@ -265,3 +267,33 @@ def test_who_questions_about_groups_get_the_subject() -> None:
     span = subject_phrase(question, text, known(question))
     assert span is not None and span.text(text) == "Canadian Army artillery crews"
     assert subject_phrase("Who is the programme for?", text, known(question)) is None
+
+
+_WORDS = st.sampled_from(
+    ["the", "plan", "Plan", "U.S.", "and", ",", "(", ")", "ACR", ":", "which", "to", "of", "“", "”",
+     "refers", "means", "costs", "in", "order", "so", "that", "through", "by", "-", "(1)", ".",
+     "Defense", "Minister", "KIHARA", "III", "train", "crews", "welcomed", "what", "?", "é", "東京"]
+)
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    question=st.lists(_WORDS, max_size=14).map(" ".join),
+    text=st.lists(_WORDS, max_size=40).map(" ".join),
+    answer_type=st.sampled_from([None, "reason", "name", "organization", "person"]),
+)
+def test_phrase_rules_never_fail_and_stay_inside_the_text(question: str, text: str, answer_type: str | None) -> None:
+    from qa.phrases import defined_term, subject_phrase, term_definition
+
+    spans = [
+        open_answer(question, answer_type, text, known(question)),
+        subject_phrase(question, text, known(question)),
+        definition_span(text, "ACR", "the plan"),
+    ]
+    term = defined_term(question)
+    if term:
+        spans.append(term_definition(text, term, text))
+    for span in spans:
+        if span is not None:
+            assert 0 <= span.start < span.end <= len(text)
+            assert span.text(text).strip() == span.text(text)
