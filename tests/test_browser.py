@@ -154,6 +154,8 @@ def test_answer_citation_and_full_document(server: str, browser: Any) -> None:
     mark = citation.find_element(By.CSS_SELECTOR, "blockquote mark.quote")
     quote = mark.text
     assert "2010" in quote
+    # the short answer is picked out inside the quoted sentence
+    assert mark.find_element(By.CSS_SELECTOR, "strong.answer-in-quote").text == "2010"
     passage = citation.find_element(By.CSS_SELECTOR, "blockquote").text
     assert quote in passage and len(passage) > len(quote), "the quote is highlighted in its passage"
 

@@ -53,16 +53,24 @@
    * Returns null when the offsets don't fit the text or don't give back `expected`, so the
    * caller can fall back instead of highlighting the wrong words.
    */
-  function highlight(text, base, start, end, expected) {
+  function highlight(text, base, start, end, expected, answer) {
     const from = unitIndex(text, start - base);
     const to = unitIndex(text, end - base);
     if (from < 0 || to < from) return null;
     const span = text.slice(from, to);
     if (expected !== undefined && span !== expected) return null;
-    const mark = el("mark", { className: "quote" }, span);
+    const mark = el("mark", { className: "quote" }, ...withAnswer(span, answer));
     const fragment = document.createDocumentFragment();
     fragment.append(text.slice(0, from), mark, text.slice(to));
     return { fragment, mark };
+  }
+
+  /** The quote's text with the short answer inside it in bold, when it is a part of it. */
+  function withAnswer(quote, answer) {
+    const at = answer && answer !== quote ? quote.indexOf(answer) : -1;
+    if (at < 0) return [quote];
+    const strong = el("strong", { className: "answer-in-quote" }, answer);
+    return [quote.slice(0, at), strong, quote.slice(at + answer.length)];
   }
 
   // -- talking to the server ----------------------------------------------------------------
@@ -130,24 +138,24 @@
   }
 
   /** Fill `quoteBox` with the citation's passage, the quoted span highlighted. */
-  function showQuoteInPassage(quoteBox, citation, passage) {
+  function showQuoteInPassage(quoteBox, citation, passage, answer) {
     const marked = passage
-      ? highlight(passage.text, passage.start, citation.start, citation.end, citation.quote)
+      ? highlight(passage.text, passage.start, citation.start, citation.end, citation.quote, answer)
       : null;
     if (marked) {
       quoteBox.replaceChildren(marked.fragment);
     } else {
       // The passage is unknown or its offsets don't match: show the quote on its own.
-      quoteBox.replaceChildren(el("mark", { className: "quote" }, citation.quote));
+      quoteBox.replaceChildren(el("mark", { className: "quote" }, ...withAnswer(citation.quote, answer)));
     }
   }
 
-  async function showInDocument(frame, citation) {
+  async function showInDocument(frame, citation, answer) {
     frame.dataset.state = "loading";
     frame.textContent = "Loading the document…";
     try {
       const doc = await fetchDocument(citation.doc_id);
-      const marked = highlight(doc.text, 0, citation.start, citation.end, citation.quote);
+      const marked = highlight(doc.text, 0, citation.start, citation.end, citation.quote, answer);
       if (!marked) {
         frame.replaceChildren(
           el("p", { className: "note" }, "The quote could not be located in this version of the document."),
@@ -166,16 +174,16 @@
     }
   }
 
-  function citationItem(citation, passages) {
+  function citationItem(citation, passages, answer) {
     const quoteBox = el("blockquote", { className: "passage-text", dir: "auto" });
     const passage = passages.find((p) => p.chunk_id === citation.chunk_id);
     if (passage) {
-      showQuoteInPassage(quoteBox, citation, passage);
+      showQuoteInPassage(quoteBox, citation, passage, answer);
     } else {
       // The cited passage fell outside the k shown: fetch it by id.
-      showQuoteInPassage(quoteBox, citation, null);
+      showQuoteInPassage(quoteBox, citation, null, answer);
       api(`passages/${encodeURIComponent(citation.chunk_id)}`)
-        .then((found) => showQuoteInPassage(quoteBox, citation, found))
+        .then((found) => showQuoteInPassage(quoteBox, citation, found, answer))
         .catch(() => {});
     }
     const frame = el("div", {
@@ -192,7 +200,7 @@
       frame,
     );
     inDocument.addEventListener("toggle", () => {
-      if (inDocument.open && frame.dataset.state !== "loaded") showInDocument(frame, citation);
+      if (inDocument.open && frame.dataset.state !== "loaded") showInDocument(frame, citation, answer);
     });
     return el(
       "li",
@@ -247,7 +255,7 @@
 
     const cited = new Set(answer.citations.map((c) => c.chunk_id));
     $("citations-section").hidden = answer.citations.length === 0;
-    $("citations").replaceChildren(...answer.citations.map((c) => citationItem(c, answer.passages)));
+    $("citations").replaceChildren(...answer.citations.map((c) => citationItem(c, answer.passages, answer.answer)));
     $("passages-heading").textContent = `Nearest passages (${answer.passages.length})`;
     $("passages").replaceChildren(...answer.passages.map((p) => passageItem(p, cited.has(p.chunk_id))));
     $("passages-section").open = answer.abstained;
