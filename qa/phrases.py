@@ -6,9 +6,12 @@ to get the whole sentence. These rules cut the answering phrase out of the cited
 sentence, or give up (None) so the caller keeps the sentence:
 
 * a definition question about an acronym the corpus defines gets the long form as
-  written before ``(ACR)``;
+  written before ``(ACR)`` (or after ``ACR:``); one about a term gets what the text says
+  it ``refers to``, a glossary line, or the footnote whose marker follows the term;
 * *what/which <noun>* gets the noun phrase of that noun in the sentence, with its
-  modifiers, a following name (``resolution 2375``) and its prepositional tail;
+  modifiers, a following name (``resolution 2375``) and its prepositional tail
+  (for *what kind of <noun>*, the examples that follow it);
+* *who <verb>* without a person's name gets the subject of that verb (``... crews train``);
 * *why* and *how* get the clause opened by a purpose, cause or manner marker
   (``in order to``, ``so that``, ``since``, ``through``, ``by``);
 * *what did X <verb>* gets the complement of that verb in the sentence.
