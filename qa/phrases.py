@@ -35,7 +35,7 @@ CLAUSE_WORDS = frozenset(
     "which who whom whose where while whereas although though but whereby when if".split())
 PREPOSITIONS = frozenset(
     "of for against between to on in with from at across into toward towards within under "
-    "among over about regarding through via by upon".split())
+    "among over about regarding through via by upon near".split())
 _AUXILIARIES = frozenset(
     "is was are were does did do has have had can could will would should must may might shall".split())
 _CLASS_WORDS = frozenset("kind kinds type types sort sorts form forms".split())
@@ -56,6 +56,7 @@ _REASON_MARKERS = (
     r"for the purpose of", r"in an effort to", r"because", r"since", r"to ensure",
     r"as (?=\w+ \w+ (?:concurred|agreed|believed|considered|recognized|noted)\b)",
 )
+_CAUSE_MARKERS = (r"because", r"since")
 _MANNER_MARKERS = (
     r"through", r"by (?=\w+ing\b|the\b|a\b|an\b|its\b|their\b)", r"via", r"how to",
 )
@@ -226,6 +227,8 @@ def _clause_end(text: str, tokens: list[_Token], i: int, *, lists: bool, bare_an
                 following = tokens[j + 1].lower if j + 1 < len(tokens) else ""
                 if following in CLAUSE_WORDS or following in ("as", "thereby"):
                     break
+                if following in ("and", "or") and _opens_clause(tokens, j + 2):
+                    break  # ", and stated that ...", ", and have been ...": a new clause
                 if lists and (
                     re.match(r"[^;:()]*?,\s+(?:and|or)\s", text[token.end :])
                     or (following in ("and", "or") and j + 2 < len(tokens)
@@ -246,6 +249,18 @@ def _clause_end(text: str, tokens: list[_Token], i: int, *, lists: bool, bare_an
                 break
         j += 1
     return j
+
+
+def _opens_clause(tokens: list[_Token], k: int) -> bool:
+    """Whether ``tokens[k]`` starts a verb phrase: an auxiliary, or a past-tense verb
+    followed by ``that``, an article or ``to`` (``stated that``, ``expressed the``)."""
+    if k >= len(tokens):
+        return False
+    word = tokens[k].lower
+    if word in _AUXILIARIES:
+        return True
+    after = tokens[k + 1].lower if k + 1 < len(tokens) else ""
+    return bool(re.fullmatch(r"[a-z]+ed", word)) and after in ("that", "the", "a", "an", "to", "its", "their")
 
 
 def _joins_nouns(tokens: list[_Token], j: int) -> bool:
@@ -419,7 +434,8 @@ def marker_clause(question: str, text: str, known: frozenset[str], reason: bool)
     is_how = bool(_HOW_CLAUSE.match(question))
     if not reason and not is_how:
         return None
-    markers = _REASON_MARKERS + (_MANNER_MARKERS if is_how else ())
+    # *how* asks for a means or a cause ("how was he able to ..." -> "since ..."), not a purpose
+    markers = _REASON_MARKERS if reason else _CAUSE_MARKERS + _MANNER_MARKERS
     tokens = _tokens(text)
     best: Span | None = None
     for marker in markers:
@@ -450,6 +466,9 @@ def question_verb(question: str) -> str | None:
         if re.search(r"[^su]s$", lower) or (k and words[k - 1].lower() in DETERMINERS):
             continue  # a noun: the verb after do-support has its base form
         if k == len(words) - 1 or words[k + 1].lower() in PREPOSITIONS:
+            if (k + 2 < len(words) and words[k + 1].lower() == "to" and words[k + 2][0].islower()
+                    and words[k + 2].lower() not in STOPWORDS):
+                return str(words[k + 2])  # "decide to bear": the embedded verb
             return str(word)
     return None
 
@@ -466,10 +485,22 @@ def verb_complement(question: str, text: str, known: frozenset[str]) -> Span | N
                 and _stem(token.text) == verb_stem):
             continue
         i = k + 1 + (k + 1 < len(tokens) and tokens[k + 1].lower in PREPOSITIONS)
-        span = _span(text, tokens, i, _clause_end(text, tokens, i, lists=True, bare_and=False))
+        span = _span(text, tokens, i, _known_tail(tokens, i, _clause_end(text, tokens, i, lists=True, bare_and=False), known))
         if span and _novel(span.text(text), known)[0] and _keeps_wh_words(question, text, span):
             return span
     return None
+
+
+def _known_tail(tokens: list[_Token], i: int, j: int, known: frozenset[str]) -> int:
+    """Drop a closing prepositional phrase the question already says (``a new bridge
+    [near the river]`` for *what did they build near the river*)."""
+    for k in range(j - 1, i, -1):
+        if tokens[k].lower in PREPOSITIONS:
+            tail = [t for t in tokens[k + 1 : j] if t.is_word and t.lower not in STOPWORDS]
+            if tail and all(_stem(t.text) in known for t in tail):
+                return k
+            break
+    return j
 
 
 def _keeps_wh_words(question: str, text: str, span: Span) -> bool:

@@ -297,3 +297,22 @@ def test_phrase_rules_never_fail_and_stay_inside_the_text(question: str, text: s
         if span is not None:
             assert 0 <= span.start < span.end <= len(text)
             assert span.text(text).strip() == span.text(text)
+
+
+def test_complements_stop_at_a_coordinated_clause_and_follow_embedded_verbs() -> None:
+    text = "The mayor expressed gratitude for the volunteers' work in the flood, and stated that more help was needed."
+    question = "What did the mayor express gratitude for?"
+    span = verb_complement(question, text, known(question))
+    assert span is not None and span.text(text) == "the volunteers' work in the flood"
+    assert question_verb("What did the city decide to build near the river?") == "build"
+    text = "In May the city decided to build a new bridge near the river."
+    question = "What did the city decide to build near the river?"
+    span = verb_complement(question, text, known(question))
+    assert span is not None and span.text(text) == "a new bridge"
+
+
+def test_how_questions_take_a_means_or_cause_not_a_purpose() -> None:
+    text = "The projects, aimed at deepening ties, are run through exchanges between schools."
+    question = "How are the projects run?"
+    span = marker_clause(question, text, known(question), reason=False)
+    assert span is not None and span.text(text) == "through exchanges between schools"
