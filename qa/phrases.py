@@ -326,6 +326,10 @@ def _noun_phrase(text: str, tokens: list[_Token], head: int, outside: frozenset[
     while (j < len(tokens) and tokens[j].is_word and tokens[j].lower not in STOPWORDS
            and (tokens[j].text[0].isupper() or tokens[j].text[0].isdigit())):
         j += 1
+    if j < len(tokens) and tokens[j].text in ("“", '"'):
+        close = next((k for k in range(j + 1, min(j + 12, len(tokens))) if tokens[k].text in ("”", '"')), None)
+        if close is not None:
+            j = close + 1  # a quoted name: exercise “Yama Sakura 87”
     if j + 2 < len(tokens) and tokens[j].text == "(" and tokens[j + 2].text == ")":
         j += 3  # its acronym
     if plural and j + 1 < len(tokens) and tokens[j].lower in ("and", "or") and tokens[j + 1].is_word:

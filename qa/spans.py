@@ -116,6 +116,10 @@ _NOT_NAMES = frozenset(
 )
 
 
+_COMPOUND_MODIFIER = re.compile(r"[A-Z][\w.]*(?:-[A-Z][\w.]*)+")  # Japan-U.S., Japan-U.S.-Australia
+_LOWER_NEXT = re.compile(r"\s+[a-z]")
+
+
 @dataclass(frozen=True)
 class Span:
     """A candidate answer span inside a text."""
@@ -194,6 +198,8 @@ def find_spans(text: str, kind: str) -> list[Span]:
             words = m.group(0).split()
             if DATE.fullmatch(m.group(0)) or len(m.group(0)) < 3:
                 continue  # "April 2013" is a date, not a name
+            if _COMPOUND_MODIFIER.fullmatch(m.group(0)) and _LOWER_NEXT.match(text, m.end()):
+                continue  # "Japan-U.S.-Australia command post exercise": a modifier
             if words[0] not in _NOT_NAMES or len(words) > 1:
                 add(m.start(), m.end())
     return [t for t in (_drop_openers(text, s) for s in spans) if t is not None]

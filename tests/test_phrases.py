@@ -316,3 +316,14 @@ def test_how_questions_take_a_means_or_cause_not_a_purpose() -> None:
     question = "How are the projects run?"
     span = marker_clause(question, text, known(question), reason=False)
     assert span is not None and span.text(text) == "through exchanges between schools"
+
+
+def test_compound_modifiers_are_not_names_and_quoted_names_join_their_noun() -> None:
+    from qa.spans import find_spans
+
+    text = "They observed the Canada-U.S.-Mexico command post exercise “Blue Harbor 5” in May."
+    names = [s.text(text) for s in find_spans(text, "name")]
+    assert "Canada-U.S.-Mexico" not in names and "Blue Harbor 5" in names
+    question = "Which command post exercise did they observe?"
+    span = head_phrase(question, text, known(question))
+    assert span is not None and span.text(text).endswith("exercise “Blue Harbor 5”")
