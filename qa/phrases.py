@@ -28,7 +28,7 @@ from dataclasses import dataclass
 from index.lexical import STOPWORDS, content_words, stem
 from qa.spans import Span
 
-_TOKEN = re.compile(r"[^\W_]+(?:[-'’.][^\W_]+)*\.?|[^\w\s]")
+_TOKEN = re.compile(r"[^\W_]+(?:[-'’.]+[^\W_]+)*\.?|[^\w\s]")
 DETERMINERS = frozenset(
     "the a an its their his her our this these those that both all each any".split())
 CLAUSE_WORDS = frozenset(
