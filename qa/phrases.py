@@ -63,7 +63,7 @@ _MANNER_MARKERS = (
 _HOW_CLAUSE = re.compile(
     r"\s*how (?:did|does|do|is|was|are|were|has|have|can|could|will|would)\b", re.I)
 _DO_SUPPORT = re.compile(
-    r"\b(?:what|which)\b[^,?]*?\b(?:did|does|do|could|can|will|would|should|must|might)\b([^,?]*)\?",
+    r"\b(?:what|which)\b[^,?]*?\b(?:did|does|do|could|can|will|would|should|must|might|has|have|had)\b([^,?]*)\?",
     re.I,
 )
 
@@ -245,8 +245,9 @@ def _clause_end(text: str, tokens: list[_Token], i: int, *, lists: bool, bare_an
             if (lower == "as" and j + 2 < len(tokens) and tokens[j + 1].lower == "well"
                     and tokens[j + 2].lower == "as"):
                 break
-            if lower in ("and", "or") and not bare_and and not _joins_nouns(tokens, j):
-                break
+            if (lower in ("and", "or") and not bare_and and not _joins_nouns(tokens, j)
+                    and not (lists and re.match(r"[^;:()]*?,\s+(?:and|or)\s", text[token.end :]))):
+                break  # (inside a list that goes on, "nuclear and missile defense policy, and ...")
         j += 1
     return j
 

@@ -327,3 +327,11 @@ def test_compound_modifiers_are_not_names_and_quoted_names_join_their_noun() -> 
     question = "Which command post exercise did they observe?"
     span = head_phrase(question, text, known(question))
     assert span is not None and "command post exercise “Blue Harbor 5”" in span.text(text)
+
+
+def test_lists_keep_their_inner_and_and_perfect_tense_verbs_have_complements() -> None:
+    text = "The forum lets them discuss trade, energy and water policy, and cyber issues, which matter."
+    question = "What does the forum let them discuss?"
+    span = verb_complement(question, text, known(question))
+    assert span is not None and span.text(text) == "trade, energy and water policy, and cyber issues"
+    assert question_verb("What has the city borne by signing the deal?") == "borne"
