@@ -41,6 +41,7 @@ _AUXILIARIES = frozenset(
 _CLASS_WORDS = frozenset("kind kinds type types sort sorts form forms".split())
 _ORDINALS = frozenset(
     "first second third fourth fifth sixth seventh eighth ninth tenth last final".split())
+_RELATIVES = frozenset("which who whom whose".split())
 _SUBJECT_PRONOUNS = frozenset("the it they he she we also".split())
 
 _DEFINITION_QUESTION = re.compile(
@@ -51,12 +52,15 @@ _DEFINITION_QUESTION = re.compile(
     r"(?:abbreviation\s+|acronym\s+)?[“\"']?([A-Z][A-Za-z0-9&-]{1,11})",
     re.I,
 )
+# "since" gives a cause, but not before a time ("since 2006", "since FY2017", "since April")
+_SINCE = r"since(?!\s+(?:\d|FY|fiscal|the\s+(?:start|end|beginning)|(?:January|February|March|April|May|June|July|August|September|October|November|December)\b|then\b|last\b))"
 _REASON_MARKERS = (
     r"in order to", r"so as to", r"so that", r"with the aim of", r"with a view to", r"aimed at",
-    r"for the purpose of", r"in an effort to", r"because", r"since", r"to ensure",
+    r"for the purpose of", r"in an effort to", r"with the hope that", r"in the hope that",
+    r"with the hope of", r"in the hope of", r"because", _SINCE, r"to ensure",
     r"as (?=\w+ \w+ (?:concurred|agreed|believed|considered|recognized|noted)\b)",
 )
-_CAUSE_MARKERS = (r"because", r"since")
+_CAUSE_MARKERS = (r"because", _SINCE)
 _MANNER_MARKERS = (
     r"through", r"by (?=\w+ing\b|the\b|a\b|an\b|its\b|their\b)", r"via", r"how to",
 )
@@ -206,10 +210,11 @@ def open_heads(question: str) -> list[str]:
 
 
 def _clause_end(text: str, tokens: list[_Token], i: int, *, lists: bool, bare_and: bool,
-                limit: int = 40) -> int:
+                relatives: bool = False, limit: int = 40) -> int:
     """Token index (exclusive) where the phrase starting at token ``i`` ends: at a
     semicolon, colon, dash, closing bracket, footnote marker, relative or subordinate
-    clause, ``as well as``, or a comma that does not separate list items. With
+    clause (with ``relatives``, a relative clause without a comma continues it),
+    ``as well as``, or a comma that does not separate list items. With
     ``bare_and`` an ``and`` without a comma may continue the phrase."""
     j = i
     while j < len(tokens) and j - i < limit:
@@ -240,8 +245,10 @@ def _clause_end(text: str, tokens: list[_Token], i: int, *, lists: bool, bare_an
                     j += 1  # a short list of names: "among Japan, the U.S. and the ROK"
                     continue
                 break
-            if lower in CLAUSE_WORDS and not (lower in ("which", "whom") and tokens[j - 1].lower in PREPOSITIONS):
-                break
+            after_preposition = lower in ("which", "whom") and tokens[j - 1].lower in PREPOSITIONS
+            restrictive = relatives and lower in _RELATIVES and tokens[j - 1].is_word
+            if lower in CLAUSE_WORDS and not after_preposition and not restrictive:
+                break  # ("upon which ...", and with ``relatives`` "talents who will ...", continue)
             if (lower == "as" and j + 2 < len(tokens) and tokens[j + 1].lower == "well"
                     and tokens[j + 2].lower == "as"):
                 break
@@ -448,7 +455,7 @@ def marker_clause(question: str, text: str, known: frozenset[str], reason: bool)
             i = next((k for k, t in enumerate(tokens) if t.start >= match.start()), None)
             if i is None:
                 continue
-            span = _span(text, tokens, i, _clause_end(text, tokens, i, lists=True, bare_and=True))
+            span = _span(text, tokens, i, _clause_end(text, tokens, i, lists=True, bare_and=True, relatives=True))
             if span is None or _novel(span.text(text), known)[0] < 2:
                 continue
             if best is None or span.start < best.start:

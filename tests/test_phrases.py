@@ -335,3 +335,14 @@ def test_lists_keep_their_inner_and_and_perfect_tense_verbs_have_complements() -
     span = verb_complement(question, text, known(question))
     assert span is not None and span.text(text) == "trade, energy and water policy, and cyber issues"
     assert question_verb("What has the city borne by signing the deal?") == "borne"
+
+
+def test_reason_markers() -> None:
+    text = "The club is named “Roots” with the hope that it will grow members who lead the town."
+    question = "Why is the club named Roots?"
+    span = marker_clause(question, text, known(question), reason=True)
+    assert span is not None and span.text(text) == "with the hope that it will grow members who lead the town"
+    text = "They have worked together since 2006, because the threat grew."
+    question = "Why have they worked together?"
+    span = marker_clause(question, text, known(question), reason=True)
+    assert span is not None and span.text(text) == "because the threat grew"  # not "since 2006"
