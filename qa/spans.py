@@ -73,8 +73,11 @@ PERSON = re.compile(
 _TITLE_ONLY = re.compile(
     rf"\b(?:{TITLES})\s+((?:[A-Z][a-zA-Z]+|[A-Z]\.)(?:\s+(?:[A-Z][a-zA-Z]+|[A-Z]\.|[A-Z]{{2,}}))*)"
 )
+# A place after a locative preposition; after a comma only a capitalised word continues it
+# ("Cheyenne, Wyoming", "Washington, D.C."), not an acronym ("Yokota Air Base, UNC-R").
 PLACE_HEAD = re.compile(
-    r"\b(?:in|at|to|from|near|across|visited|visit to)\s+((?:the\s+)?[A-Z][\w.'’-]*(?:[\s,]+(?:of\s+|the\s+|D\.C\.)?[A-Z][\w.'’-]*)*)"
+    r"\b(?:in|at|to|from|near|across|visited|visit to)\s+((?:the\s+)?[A-Z][\w.'’-]*"
+    r"(?:(?:\s+(?:of\s+|the\s+)?|,\s+(?=D\.C\.|[A-Z][a-z]))(?:D\.C\.|[A-Z][\w.'’-]*))*)"
 )
 _PLACE_NOUNS = re.compile(
     r"\b(?:Base|Station|Camp|Prefecture|City|Island|Islands|Area|Port|Harbor|"
@@ -187,7 +190,8 @@ def find_spans(text: str, kind: str) -> list[Span]:
             add(m.start(), m.end())
     elif kind == "place":
         for m in PLACE_HEAD.finditer(text):
-            add(m.start(1), m.end(1))
+            if not DATE.fullmatch(m.group(1).rstrip(".,")):  # "in August" is a time
+                add(m.start(1), m.end(1))
         for m in CAPITALISED.finditer(text):
             if _PLACE_NOUNS.search(m.group(0)):
                 add(m.start(), m.end())

@@ -346,3 +346,19 @@ def test_reason_markers() -> None:
     question = "Why have they worked together?"
     span = marker_clause(question, text, known(question), reason=True)
     assert span is not None and span.text(text) == "because the threat grew"  # not "since 2006"
+
+
+@pytest.mark.parametrize(
+    ("text", "places"),
+    [
+        ("The talks were held in Cheyenne, Wyoming in June.", ["Cheyenne, Wyoming"]),
+        ("Established at Yokota Air Base, UNC-R has four staff members.", ["Yokota Air Base"]),
+        ("The minister visited the city in August.", []),
+        ("The office moved to Seoul (South Korea) in July 1957.", ["Seoul"]),
+    ],
+)
+def test_place_recognizer_keeps_times_and_acronyms_out(text: str, places: list[str]) -> None:
+    from qa.answerer import _merge_overlapping
+    from qa.spans import find_spans
+
+    assert [s.text(text) for s in _merge_overlapping(find_spans(text, "place"))] == places
