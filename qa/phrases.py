@@ -26,7 +26,7 @@ import re
 from dataclasses import dataclass
 
 from index.lexical import STOPWORDS, content_words, stem
-from qa.spans import Span
+from qa.spans import TITLES, Span
 
 _TOKEN = re.compile(r"[^\W_]+(?:[-'’.]+[^\W_]+)*\.?|[^\w\s]")
 DETERMINERS = frozenset(
@@ -525,6 +525,44 @@ def _keeps_wh_words(question: str, text: str, span: Span) -> bool:
     return not present or bool(present & inside)
 
 
+_IDENTITY = re.compile(r"^\s*(?i:who)\s+(?i:is|was|are|were)\s+((?:[A-Z][\w.'’-]*\s*){1,5})\??\s*$")
+
+
+def identity_question(question: str) -> str | None:
+    """The name in *Who is/was <Name>?*, a question about a person's role, or None."""
+    match = _IDENTITY.match(question)
+    return match.group(1).strip() if match else None
+
+
+def identity_phrase(question: str, text: str) -> Span | None:
+    """What ``text`` says the named person is: the apposition after the name
+    (``TAKAHASHI Ryo, second year student at ...``, ``LaCamera (Commander, UNC ...)``)
+    or the title before it (``Foreign Minister Kamikawa``)."""
+    name = identity_question(question)
+    if not name:
+        return None
+    words = [re.escape(w) for w in name.split()]
+    match = re.search(r"\b" + r"(?:\s+[A-Z][\w.'’-]*)*?\s+".join(words) + r"(?:\s+[A-Z][\w.'’-]*)*", text, re.I)
+    if not match:
+        return None
+    tokens = _tokens(text)
+    after = next((k for k, t in enumerate(tokens) if t.start >= match.end()), None)
+    if after is not None and tokens[after].text in (",", "(") and after + 1 < len(tokens):
+        i = after + 1
+        end = i
+        while end < len(tokens) and tokens[end].text not in (")", ";") and not (
+                tokens[end].text == "," and end > i and tokens[end + 1 : end + 2]
+                and tokens[end + 1].lower in CLAUSE_WORDS | _AUXILIARIES):
+            end += 1
+        if tokens[after].text == ",":
+            end = min(end, _clause_end(text, tokens, i, lists=False, bare_and=True))
+        span = _span(text, tokens, i, end)
+        if span is not None:
+            return span
+    title = re.search(rf"(?:{TITLES})\s*$", text[: match.start()])
+    return Span(title.start(), title.start() + len(title.group(0).rstrip()), "phrase") if title else None
+
+
 def open_answer(question: str, answer_type: str | None, text: str, known: frozenset[str]) -> Span | None:
     """The phrase of ``text`` that answers an open question, or None.
 
@@ -537,6 +575,8 @@ def open_answer(question: str, answer_type: str | None, text: str, known: frozen
     """
     if answer_type not in (None, "reason", "name", "organization"):
         return None
+    if identity_question(question):
+        return identity_phrase(question, text)
     reason = answer_type == "reason"
     if not reason:
         span = head_phrase(question, text, known)

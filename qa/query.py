@@ -6,7 +6,7 @@ import re
 from dataclasses import dataclass
 
 from index.lexical import content_words, stem
-from qa.phrases import defined_acronym, defined_term, open_heads
+from qa.phrases import defined_acronym, defined_term, identity_question, open_heads
 
 ANSWER_TYPES = ("date", "quantity", "money", "person", "place", "organization", "name", "reason")
 
@@ -80,6 +80,8 @@ def answer_type(question: str) -> str | None:
     The wh-word decides where it can (*when*, *who*, *where*, *how many*...); after
     *which*/*what* the head noun does (*which prefecture* -> place, *what year* -> date).
     """
+    if identity_question(question):
+        return None  # "Who is X?" asks what X is (a role), not for a person's name
     for name, pattern in _WH_RULES:
         if pattern.search(question):
             return name

@@ -362,3 +362,21 @@ def test_place_recognizer_keeps_times_and_acronyms_out(text: str, places: list[s
     from qa.spans import find_spans
 
     assert [s.text(text) for s in _merge_overlapping(find_spans(text, "place"))] == places
+
+
+@pytest.mark.parametrize(
+    ("question", "text", "expected"),
+    [
+        ("Who is Moreau?", "■MOREAU Lea, third year student at the Lyon Music School", "third year student at the Lyon Music School"),
+        ("Who was Anne Dupont?", "General Anne B. Dupont (Commander, Allied Air Command) visited Paris.", "Commander, Allied Air Command"),
+        ("Who is Martin?", "In May, Foreign Minister Martin visited Rome.", "Foreign Minister"),
+        ("Who is Martin?", "The report was written in May.", None),
+    ],
+)
+def test_identity_questions_get_the_role(question: str, text: str, expected: str | None) -> None:
+    from qa.phrases import identity_phrase
+    from qa.query import answer_type
+
+    assert answer_type(question) is None  # not a request for a person's name
+    span = identity_phrase(question, text)
+    assert (span.text(text) if span else None) == expected
