@@ -25,7 +25,7 @@ def _stemmer() -> Any:
 def words(text: str) -> list[str]:
     """Lower-cased words of letters and digits (any script), possessives folded
     (``Japan's`` -> ``japan``)."""
-    return [re.sub(r"['’]s$", "", w) for w in _TOKEN.findall(text.lower())]
+    return [w[:-2] if w.endswith(("'s", "’s")) else w for w in _TOKEN.findall(text.lower())]
 
 
 def content_words(text: str) -> list[str]:

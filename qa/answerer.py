@@ -15,6 +15,7 @@ import math
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass
+from functools import lru_cache
 
 import numpy as np
 
@@ -212,7 +213,7 @@ class Answerer:
             chunk = self.index.chunks[position]
             _, s, e = key
             text = chunk.text[s - chunk.start : e - chunk.start]
-            terms = set(stem(content_words(text)))
+            terms = _stems_of(text)
             coverage = sum(w for c, w in zip(query.concepts, weights, strict=True)
                            if c.matched_by(terms)) / total
             if position not in section_cache:
@@ -270,7 +271,7 @@ class Answerer:
         question_lower = query.text.lower()
         whole = bool(_FULL_NAME.search(query.text))
         spans = []
-        for span in _merge_overlapping(find_spans(text, query.answer_type)):
+        for span in _spans_of(text, query.answer_type):
             span_text = span.text(text)
             span_terms = set(stem(content_words(span_text)))
             if span_terms and span_terms <= question_terms:
@@ -312,11 +313,11 @@ class Answerer:
             for term in concept.words | concept.alternative:
                 if len(term) < 2:
                     continue
-                for m in _word_positions(text, term):
-                    if m.start() >= span.end:
-                        value = weight * math.exp(-(m.start() - span.end) / 40.0)
-                    elif m.end() <= start:
-                        value = weight * math.exp(-(start - m.end()) / 40.0)
+                for m_start, m_end in _word_positions(text, term):
+                    if m_start >= span.end:
+                        value = weight * math.exp(-(m_start - span.end) / 40.0)
+                    elif m_end <= start:
+                        value = weight * math.exp(-(start - m_end) / 40.0)
                     elif span.kind == "person":
                         value = weight  # the title asked about: "Defense Minister KIHARA"
                     else:
@@ -422,8 +423,30 @@ def _strip_known_words(span: Span, text: str, question_terms: set[str], head: st
     return Span(start, span.end, span.kind, outer_start=span.start)
 
 
-def _word_positions(text: str, term: str) -> list[re.Match[str]]:
-    return [m for m in re.finditer(r"[^\W_]+", text) if stem([m.group(0).lower()])[0] == term]
+def _word_positions(text: str, term: str) -> list[tuple[int, int]]:
+    return [(a, b) for a, b, word in _word_stems(text) if word == term]
+
+
+# Per-sentence work that does not depend on the question, cached across questions (the
+# same sentences come back often); bounded, so memory stays flat on a large corpus.
+@lru_cache(maxsize=8192)
+def _word_stems(text: str) -> tuple[tuple[int, int, str], ...]:
+    """Every word of a text with its offsets and stem."""
+    found = list(re.finditer(r"[^\W_]+", text))
+    stems = stem([m.group(0).lower() for m in found])
+    return tuple((m.start(), m.end(), s) for m, s in zip(found, stems, strict=True))
+
+
+@lru_cache(maxsize=8192)
+def _stems_of(text: str) -> frozenset[str]:
+    """Stemmed content words of a text."""
+    return frozenset(stem(content_words(text)))
+
+
+@lru_cache(maxsize=8192)
+def _spans_of(text: str, kind: str) -> tuple[Span, ...]:
+    """The recogniser's spans of one kind in a text, overlapping ones merged."""
+    return tuple(_merge_overlapping(find_spans(text, kind)))
 
 
 def _chunk_of_sentence(index: LoadedIndex) -> dict[tuple[str, int, int], int]:

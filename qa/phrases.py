@@ -24,6 +24,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from functools import lru_cache
 
 from index.lexical import STOPWORDS, content_words, stem
 from qa.spans import TITLES, Span
@@ -88,11 +89,20 @@ class _Token:
 
 
 def _tokens(text: str) -> list[_Token]:
-    return [_Token(m.start(), m.end(), m.group(0)) for m in _TOKEN.finditer(text)]
+    return list(_token_tuple(text))
 
 
+# Sentences and words recur across questions: tokenising and stemming them is cached
+# (bounded, so memory stays flat on a large corpus).
+@lru_cache(maxsize=8192)
+def _token_tuple(text: str) -> tuple[_Token, ...]:
+    return tuple(_Token(m.start(), m.end(), m.group(0)) for m in _TOKEN.finditer(text))
+
+
+@lru_cache(maxsize=65536)
 def _stem(word: str) -> str:
-    return stem([re.sub(r"['’]s$", "", word.lower().rstrip("."))])[0]
+    lower = word.lower().rstrip(".")
+    return stem([lower[:-2] if lower.endswith(("'s", "’s")) else lower])[0]
 
 
 def _novel(text: str, known: frozenset[str]) -> tuple[int, int]:

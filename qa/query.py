@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from functools import lru_cache
 
 from index.lexical import content_words, stem
 from qa.phrases import defined_acronym, defined_term, identity_question, open_heads
@@ -134,6 +135,14 @@ def head_word(question: str) -> str | None:
     return None
 
 
+@lru_cache(maxsize=65536)
+def _acronym_parts(acronym: str, long_form: str) -> tuple[frozenset[str], frozenset[str], re.Pattern[str]]:
+    """Stems of a long form and of its acronym, and the pattern that finds the acronym
+    as a word (plural allowed); computed once per table entry, not once per question."""
+    return (frozenset(stem(content_words(long_form))), frozenset(stem(content_words(acronym))),
+            re.compile(rf"(?<![\w-]){re.escape(acronym)}s?(?![\w-])"))
+
+
 def expand_acronyms(question: str, acronyms: dict[str, str]) -> str:
     """Add long forms after acronyms and acronyms after long forms.
 
@@ -147,8 +156,8 @@ def expand_acronyms(question: str, acronyms: dict[str, str]) -> str:
     extra: list[str] = []
     question_stems = set(stem(content_words(question)))
     for acronym, long_form in acronyms.items():
-        long_stems = set(stem(content_words(long_form)))
-        if re.search(rf"(?<![\w-]){re.escape(acronym)}s?(?![\w-])", question):
+        long_stems, _, pattern = _acronym_parts(acronym, long_form)
+        if acronym in question and pattern.search(question):
             extra.append(long_form)
         elif len(long_stems) >= 2 and long_stems <= question_stems:
             extra.append(acronym)
@@ -161,11 +170,10 @@ def concepts(question: str, acronyms: dict[str, str]) -> tuple[Concept, ...]:
     grouped: set[str] = set()
     question_stems = set(stem(content_words(question)))
     for acronym, long_form in acronyms.items():
-        long_stems = frozenset(stem(content_words(long_form)))
-        acronym_stems = frozenset(stem(content_words(acronym)))
+        long_stems, acronym_stems, pattern = _acronym_parts(acronym, long_form)
         if not long_stems or not acronym_stems:
             continue
-        if re.search(rf"(?<![\w-]){re.escape(acronym)}s?(?![\w-])", question):
+        if acronym in question and pattern.search(question):
             found.append(Concept(acronym_stems, long_stems))
             grouped |= acronym_stems
         elif len(long_stems) >= 2 and long_stems <= question_stems:
