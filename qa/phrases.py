@@ -495,8 +495,33 @@ def question_verb(question: str) -> str | None:
     return None
 
 
+_TO_DO = re.compile(r"\b([a-z]+)\s+(?:(?:the|a|an|them|him|her|us|[A-Z][\w.-]*|[a-z]+s)\s+){0,4}to\s+do\b")
+
+
+def to_do_clause(question: str, text: str, known: frozenset[str]) -> Span | None:
+    """For *what did X urge/ask/encourage Y to do?*: the ``to ...`` clause after that verb
+    in ``text`` (``encouraged them [to play an active role ...]``)."""
+    match = _TO_DO.search(question)
+    if not match or match.group(1) in STOPWORDS or match.group(1) in _AUXILIARIES:
+        return None
+    verb_stem = _stem(match.group(1))
+    tokens = _tokens(text)
+    for k, token in enumerate(tokens):
+        if not (token.is_word and token.text[0].islower() and _stem(token.text) == verb_stem):
+            continue
+        to = next((m for m in range(k + 1, min(k + 7, len(tokens))) if tokens[m].lower == "to"), None)
+        if to is None:
+            continue
+        span = _span(text, tokens, to, _clause_end(text, tokens, to, lists=True, bare_and=False))
+        if span and _novel(span.text(text), known)[0]:
+            return span
+    return None
+
+
 def verb_complement(question: str, text: str, known: frozenset[str]) -> Span | None:
     """What follows the question's verb in ``text`` (``welcomed [the U.S. plan to ...]``)."""
+    if _TO_DO.search(question):
+        return to_do_clause(question, text, known)
     verb = question_verb(question)
     if verb is None:
         return None

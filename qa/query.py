@@ -83,6 +83,8 @@ def answer_type(question: str) -> str | None:
     """
     if identity_question(question):
         return None  # "Who is X?" asks what X is (a role), not for a person's name
+    if re.match(r"\s*what\b.*\bto\s+do\b", question, re.I):
+        return None  # "What were the participants encouraged to do?" asks for an action
     for name, pattern in _WH_RULES:
         if pattern.search(question):
             return name

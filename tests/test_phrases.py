@@ -380,3 +380,15 @@ def test_identity_questions_get_the_role(question: str, text: str, expected: str
     assert answer_type(question) is None  # not a request for a person's name
     span = identity_phrase(question, text)
     assert (span.text(text) if span else None) == expected
+
+
+def test_to_do_questions_get_the_infinitive_clause() -> None:
+    from qa.phrases import to_do_clause
+    from qa.query import answer_type
+
+    question = "What were the volunteers encouraged to do?"
+    assert answer_type(question) is None  # an action, not the person who encouraged them
+    text = "In May, Mayor Rossi met the volunteers and encouraged them to keep the river clean, which they did."
+    span = to_do_clause(question, text, known(question))
+    assert span is not None and span.text(text) == "to keep the river clean"
+    assert open_answer(question, None, text, known(question)) == span
