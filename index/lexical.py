@@ -25,7 +25,12 @@ def _stemmer() -> Any:
 def words(text: str) -> list[str]:
     """Lower-cased words of letters and digits (any script), possessives folded
     (``Japan's`` -> ``japan``)."""
-    return [w[:-2] if w.endswith(("'s", "’s")) else w for w in _TOKEN.findall(text.lower())]
+    return [fold_possessive(w) for w in _TOKEN.findall(text.lower())]
+
+
+def fold_possessive(word: str) -> str:
+    """A word without its possessive ending (``japan's`` -> ``japan``)."""
+    return word[:-2] if word.endswith(("'s", "’s")) else word
 
 
 def content_words(text: str) -> list[str]:

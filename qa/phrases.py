@@ -26,7 +26,7 @@ import re
 from dataclasses import dataclass
 from functools import lru_cache
 
-from index.lexical import STOPWORDS, content_words, stem
+from index.lexical import STOPWORDS, content_words, fold_possessive, stem
 from qa.spans import TITLES, Span
 
 _TOKEN = re.compile(r"[^\W_]+(?:[-'’.]+[^\W_]+)*\.?|[^\w\s]")
@@ -101,8 +101,7 @@ def _token_tuple(text: str) -> tuple[_Token, ...]:
 
 @lru_cache(maxsize=65536)
 def _stem(word: str) -> str:
-    lower = word.lower().rstrip(".")
-    return stem([lower[:-2] if lower.endswith(("'s", "’s")) else lower])[0]
+    return stem([fold_possessive(word.lower().rstrip("."))])[0]
 
 
 def _novel(text: str, known: frozenset[str]) -> tuple[int, int]:
