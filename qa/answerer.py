@@ -100,7 +100,6 @@ class Answerer:
         self._max_idf = max(self._idf.values(), default=1.0)
         self._sentence_keys = sorted(index.sentence_rows, key=lambda k: index.sentence_rows[k])
         self._chunk_of_sentence = _chunk_of_sentence(index)
-        self._definitions: dict[str, list[tuple[str, int, int]]] = {}
 
     def answer(
         self, query: Query, hits: Sequence[Hit], query_vector: np.ndarray | None,
@@ -204,9 +203,6 @@ class Answerer:
                 pool.setdefault((chunk.doc_id, s, e), hit.index)
         for key in self._nearest_sentences(query_vector, p.sentence_hits if sentence_search else 0):
             pool.setdefault(key, self._chunk_of_sentence[key])
-        if query.defines or query.term:
-            for key in self._defining_sentences(query):
-                pool.setdefault(key, self._chunk_of_sentence[key])
         out: list[Candidate] = []
         section_cache: dict[int, float] = {}
         for key, position in pool.items():
@@ -229,21 +225,6 @@ class Answerer:
                      + (p.w_type if spans else 0.0))
             out.append(Candidate(chunk, rank, s, e, text, score, dense, coverage, spans))
         return out
-
-    def _defining_sentences(self, query: Query) -> list[tuple[str, int, int]]:
-        """Sentences that define the acronym or term asked about, found once per word."""
-        word = query.defines or query.term or ""
-        cache_key = f"{'acronym' if query.defines else 'term'}:{word.lower()}"
-        if cache_key not in self._definitions:
-            found = []
-            for chunk in self.index.chunks:
-                if word.lower().split()[0] not in f"{chunk.context} {chunk.text}".lower():
-                    continue
-                for s, e in chunk.sentences:
-                    if self._defined_in(query, chunk, chunk.text[s - chunk.start : e - chunk.start]):
-                        found.append((chunk.doc_id, s, e))
-            self._definitions[cache_key] = found[:3]
-        return self._definitions[cache_key]
 
     def _weight(self, concept: Concept) -> float:
         return max((self._idf.get(t, self._max_idf) for t in concept.words), default=0.0)
