@@ -104,6 +104,11 @@ def _stem(word: str) -> str:
     return stem([fold_possessive(word.lower().rstrip("."))])[0]
 
 
+def _token_at(tokens: list[_Token], offset: int) -> int | None:
+    """Index of the first token starting at or after ``offset``, or None."""
+    return next((k for k, t in enumerate(tokens) if t.start >= offset), None)
+
+
 def _novel(text: str, known: frozenset[str]) -> tuple[int, int]:
     """Content words of ``text`` the question does not contain, and all of them."""
     words = stem(content_words(text))
@@ -152,7 +157,7 @@ def wh_phrase(question: str) -> list[str]:
                 break
             if words and re.fullmatch(r"[a-z]+ed", word):
                 break  # "which land return completed ...": a verb
-            if (words and re.fullmatch(r"[a-z]+[^su]s", word) and not words[-1].endswith("s")
+            if (words and _is_plural(word) and not words[-1].endswith("s")
                     and k + 1 < len(tokens) and tokens[k + 1].is_word
                     and tokens[k + 1].lower not in _AUXILIARIES | STOPWORDS):
                 break  # "which resolution forbids member states ...": a verb
@@ -198,7 +203,7 @@ def term_definition(text: str, term: str, context: str = "") -> Span | None:
     tokens = _tokens(text)
 
     def clause_from(offset: int) -> Span | None:
-        i = next((k for k, t in enumerate(tokens) if t.start >= offset), None)
+        i = _token_at(tokens, offset)
         return None if i is None else _span(text, tokens, i, _clause_end(text, tokens, i, lists=True, bare_and=True))
 
     match = re.search(rf"{name}\s+{_DEFINING_VERB}\s+", text, re.I) or re.match(
@@ -369,13 +374,14 @@ def _examples(text: str, tokens: list[_Token], span: Span) -> Span | None:
     match = _EXAMPLES.match(text, span.end)
     if not match:
         return None
-    i = next((k for k, t in enumerate(tokens) if t.start >= match.end()), None)
+    i = _token_at(tokens, match.end())
     if i is None:
         return None
     return _span(text, tokens, i, _clause_end(text, tokens, i, lists=False, bare_and=True))
 
 
 def _is_plural(word: str) -> bool:
+    """A lower-case word in -s (not -ss, -us): a plural noun, or a verb's third person."""
     return bool(re.fullmatch(r"[a-z]+[^su]s", word))
 
 
@@ -461,7 +467,7 @@ def marker_clause(question: str, text: str, known: frozenset[str], reason: bool)
     best: Span | None = None
     for marker in markers:
         for match in re.finditer(rf"(?:(?<=^)|(?<=[\s,(]))(?:{marker})\b", text, re.I):
-            i = next((k for k, t in enumerate(tokens) if t.start >= match.start()), None)
+            i = _token_at(tokens, match.start())
             if i is None:
                 continue
             span = _span(text, tokens, i, _clause_end(text, tokens, i, lists=True, bare_and=True, relatives=True))
@@ -580,7 +586,7 @@ def identity_phrase(question: str, text: str) -> Span | None:
     if not match:
         return None
     tokens = _tokens(text)
-    after = next((k for k, t in enumerate(tokens) if t.start >= match.end()), None)
+    after = _token_at(tokens, match.end())
     if after is not None and tokens[after].text in (",", "(") and after + 1 < len(tokens):
         i = after + 1
         end = i
