@@ -9,8 +9,10 @@ Each line of a gold file is one JSON object::
   not answer the question (and ``evidence`` is then ``null``).
 * ``evidence`` is a verbatim quotation from the corpus supporting the answers.
 * ``split`` is optional; items without it are returned only for ``split="all"``.
-* Any other field (``type``, ``section``, ...) is kept in :attr:`GoldItem.extra`
-  and otherwise ignored.
+* Any other field (``type``, ``section``, ...) is kept in :attr:`GoldItem.extra`.
+  ``type`` (the question's kind: ``when``, ``who``, ``how_many``, ...) and the
+  question's wording give the item's answer type for the reports
+  (:func:`answer_type`); an ``answer_type`` field, if present, says it outright.
 
 The module only uses the standard library so it can be imported cheaply.
 """
@@ -24,7 +26,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from eval.answer_types import ANSWER_TYPES, answer_type
 from eval.metrics import QUOTE_TABLE as _QUOTE_TABLE
+from eval.metrics import normalize_answer
 
 __all__ = [
     "VALID_SPLITS",
@@ -67,6 +71,19 @@ class GoldItem:
     def answerable(self) -> bool:
         """Whether the corpus answers the question (at least one gold answer)."""
         return len(self.answers) > 0
+
+    @property
+    def answer_type(self) -> str:
+        """What the answer is, for the reports: one of :data:`eval.answer_types.ANSWER_TYPES`.
+
+        The ``answer_type`` field when the line has one, else derived from ``type``, the
+        question and the answers (:func:`eval.answer_types.answer_type`).
+        """
+        declared = self.extra.get("answer_type")
+        if isinstance(declared, str):
+            return declared
+        kind = self.extra.get("type")
+        return answer_type(kind if isinstance(kind, str) else None, self.question, self.answers)
 
 
 def default_gold_path() -> Path:
@@ -114,6 +131,13 @@ def _parse_item(obj: Any, where: str) -> GoldItem:
     answers = obj["answers"]
     if not isinstance(answers, list) or not all(isinstance(a, str) and a.strip() for a in answers):
         raise ValueError(f"{where}: field 'answers' must be a list of non-empty strings")
+    empty = [a for a in answers if not normalize_answer(a)]
+    if empty:
+        # SQuAD v2 scoring drops such answers, so they would silently not count.
+        raise ValueError(
+            f"{where}: answer {empty[0]!r} is empty once normalized "
+            "(only articles, punctuation or spaces)"
+        )
     evidence = obj.get("evidence")
     if evidence is not None and (not isinstance(evidence, str) or not evidence.strip()):
         raise ValueError(f"{where}: field 'evidence' must be a non-empty string or null")
@@ -124,6 +148,12 @@ def _parse_item(obj: Any, where: str) -> GoldItem:
             f"got {split!r}"
         )
 
+    declared_type = obj.get("answer_type")
+    if declared_type is not None and declared_type not in ANSWER_TYPES:
+        raise ValueError(
+            f"{where}: field 'answer_type' must be one of {', '.join(ANSWER_TYPES)}, "
+            f"got {declared_type!r}"
+        )
     extra = {k: v for k, v in obj.items() if k not in _KNOWN_FIELDS}
     return GoldItem(
         id=item_id,

@@ -5,9 +5,10 @@ can be imported cheaply from the evaluation harness and from tests.
 
 Groups of metrics:
 
-* Answer quality (SQuAD v1.1 style): :func:`normalize_answer`,
-  :func:`exact_match`, :func:`token_f1`, :func:`max_over_golds`,
-  :func:`answer_contains`.
+* Answer quality (the SQuAD v2 definitions): :func:`normalize_answer`,
+  :func:`exact_match`, :func:`token_f1`, :func:`usable_golds`,
+  :func:`max_over_golds`; and two accuracies,
+  :func:`strict_match` (the headline) and :func:`answer_contains` (lenient).
 * Retrieval: :func:`normalize_evidence`, :func:`contains_evidence`,
   :func:`first_hit_rank`, :func:`hit_at_k`, :func:`reciprocal_rank`,
   :func:`ndcg_at_k`.
@@ -28,6 +29,8 @@ from collections.abc import Callable, Sequence
 from typing import TypedDict
 
 __all__ = [
+    "STRICT_LENGTH_FACTOR",
+    "STRICT_LENGTH_SLACK",
     "CalibrationBin",
     "answer_contains",
     "calibration_table",
@@ -45,12 +48,13 @@ __all__ = [
     "percentile",
     "precision_recall",
     "reciprocal_rank",
-    "split_sentences",
+    "strict_match",
     "token_f1",
+    "usable_golds",
 ]
 
 # ---------------------------------------------------------------------------
-# Answer quality (SQuAD v1.1)
+# Answer quality (SQuAD v2)
 # ---------------------------------------------------------------------------
 
 _PUNCTUATION: frozenset[str] = frozenset(string.punctuation)
@@ -58,7 +62,7 @@ _ARTICLES_RE: re.Pattern[str] = re.compile(r"\b(a|an|the)\b")
 
 
 def normalize_answer(s: str) -> str:
-    """Normalize an answer exactly like the official SQuAD v1.1 script.
+    """Normalize an answer exactly like the official SQuAD scripts (v1.1 and v2.0).
 
     The steps, applied in the script's order, are
     ``white_space_fix(remove_articles(remove_punc(lower(s))))``:
@@ -82,7 +86,7 @@ def normalize_answer(s: str) -> str:
 
 
 def exact_match(prediction: str, gold: str) -> float:
-    """SQuAD v1.1 exact match: 1.0 when the normalized strings are equal.
+    """SQuAD exact match: 1.0 when the normalized strings are equal.
 
     Args:
         prediction: The predicted answer.
@@ -96,17 +100,16 @@ def exact_match(prediction: str, gold: str) -> float:
 
 
 def token_f1(prediction: str, gold: str) -> float:
-    """SQuAD v1.1 token-level F1 between a prediction and one gold answer.
+    """SQuAD v2 token-level F1 between a prediction and one gold answer.
 
     Tokens are the whitespace-split words of :func:`normalize_answer`. The
     overlap is the multiset (``Counter``) intersection, so a repeated token
     only counts as often as it occurs in both.
 
-    Empty strings (after normalization): the official v1.1 script would
-    return 0.0 for empty-vs-empty (it returns 0 whenever nothing overlaps).
-    Here, as in SQuAD v2, two empty token lists score 1.0 (consistent with
-    :func:`exact_match`, which also gives 1.0); if exactly one side is empty
-    the score is 0.0.
+    Empty strings (after normalization), as in SQuAD v2: two empty token
+    lists score 1.0 (an abstention on a question without answer), and if
+    exactly one side is empty the score is 0.0. (The v1.1 script gave 0.0 to
+    empty-vs-empty.)
 
     Args:
         prediction: The predicted answer.
@@ -132,28 +135,78 @@ def token_f1(prediction: str, gold: str) -> float:
     return (2 * precision * recall) / (precision + recall)
 
 
+def usable_golds(golds: Sequence[str]) -> list[str]:
+    """The gold answers SQuAD v2 scores against.
+
+    Golds that normalize to the empty string (``"The"``, ``"!"``) are dropped;
+    when none is left — an unanswerable question — the only gold is ``""``,
+    so an empty prediction (an abstention) scores 1 and any other scores 0.
+
+    Args:
+        golds: The gold answers as written.
+
+    Returns:
+        The golds that normalize to a non-empty string, or ``[""]``.
+    """
+    return [g for g in golds if normalize_answer(g)] or [""]
+
+
 def max_over_golds(
     metric: Callable[[str, str], float],
     prediction: str,
     golds: Sequence[str],
 ) -> float:
-    """Best score of ``metric`` over several gold answers (as in SQuAD).
+    """Best score of ``metric`` over the usable gold answers (SQuAD v2).
 
     Args:
         metric: A function ``(prediction, gold) -> score``, e.g.
             :func:`exact_match` or :func:`token_f1`.
-        prediction: The predicted answer.
+        prediction: The predicted answer; ``""`` for an abstention.
+        golds: The gold answers; empty for an unanswerable question.
+
+    Returns:
+        ``max(metric(prediction, g) for g in usable_golds(golds))``: an
+        abstention scores 0 against gold ``["The", "Paris"]`` and 1 against
+        ``[]``.
+    """
+    return max(metric(prediction, g) for g in usable_golds(golds))
+
+
+#: Strict accuracy: the answer may be at most this many times as long as the
+#: gold it contains (in normalized tokens), plus :data:`STRICT_LENGTH_SLACK`.
+STRICT_LENGTH_FACTOR: int = 2
+STRICT_LENGTH_SLACK: int = 3
+
+
+def strict_match(prediction: str | None, golds: Sequence[str]) -> bool:
+    """Strict accuracy: the answer contains a gold answer and is not much longer.
+
+    True when, for some gold ``g`` that normalizes to a non-empty string,
+    ``g`` occurs in the prediction as :func:`answer_contains` checks it (on
+    token boundaries after :func:`normalize_answer`) and the prediction has
+    at most ``2 * len(g) + 3`` normalized tokens. Against gold "2010" (limit
+    2 * 1 + 3 = 5 tokens), "in 2010" matches and a 73-token sentence
+    containing "2010" does not; a short list such as "1990, 2000 or 2010"
+    (4 tokens) still does — the rule bounds length, not hedging.
+
+    Args:
+        prediction: The predicted answer, or ``None`` for no answer.
         golds: The acceptable gold answers.
 
     Returns:
-        ``max(metric(prediction, g) for g in golds)``, or 0.0 when ``golds``
-        is empty.
+        Whether the prediction strictly matches some gold; always False for
+        ``None`` or when no gold is usable.
     """
-    return max((metric(prediction, g) for g in golds), default=0.0)
+    if prediction is None:
+        return False
+    limit = len(normalize_answer(prediction).split()) - STRICT_LENGTH_SLACK
+    return any(
+        STRICT_LENGTH_FACTOR * n >= limit for n in _contained_gold_lengths(prediction, golds)
+    )
 
 
 def answer_contains(prediction: str | None, golds: Sequence[str]) -> bool:
-    """Lenient "accuracy": does the prediction contain some gold answer?
+    """Lenient accuracy: does the prediction contain some gold answer, at any length?
 
     Both sides go through :func:`normalize_answer`. Golds that normalize to
     the empty string are ignored (they would match anything). Matching is
@@ -171,14 +224,18 @@ def answer_contains(prediction: str | None, golds: Sequence[str]) -> bool:
         in the normalized prediction; False otherwise (always False for a
         ``None`` prediction or when no usable gold exists).
     """
-    if prediction is None:
-        return False
+    return prediction is not None and any(_contained_gold_lengths(prediction, golds))
+
+
+def _contained_gold_lengths(prediction: str, golds: Sequence[str]) -> list[int]:
+    """Token counts of the usable golds found, on token boundaries, in the prediction."""
     padded_pred = f" {normalize_answer(prediction)} "
+    lengths = []
     for gold in golds:
         norm_gold = normalize_answer(gold)
         if norm_gold and f" {norm_gold} " in padded_pred:
-            return True
-    return False
+            lengths.append(len(norm_gold.split()))
+    return lengths
 
 
 # ---------------------------------------------------------------------------
@@ -200,20 +257,15 @@ QUOTE_TABLE: dict[int, str] = str.maketrans(
     }
 )
 _WHITESPACE_RE: re.Pattern[str] = re.compile(r"\s+")
-# A sentence ends at ".", "!" or "?" (optionally followed by one closing
-# quote/bracket) and is followed by whitespace. Two fixed-width look-behinds
-# because Python's ``re`` does not allow variable-width ones.
-_SENTENCE_SPLIT_RE: re.Pattern[str] = re.compile(r"(?<=[.!?])\s+|(?<=[.!?][\"')\]])\s+")
-_MIN_SENTENCE_SHARE: float = 0.5
 
 
 def normalize_evidence(text: str) -> str:
-    """Normalize text for evidence matching.
+    """Normalize text for evidence matching: quotes and whitespace only.
 
     Curly single/double quotes (and primes) become straight quotes,
-    whitespace runs become one space, the ends are stripped and the result is
-    case-folded. Punctuation and articles are kept (unlike
-    :func:`normalize_answer`), since evidence is a verbatim quotation.
+    whitespace runs become one space and the ends are stripped. Case,
+    punctuation and articles are kept (unlike :func:`normalize_answer`), since
+    evidence is a verbatim quotation.
 
     Args:
         text: Passage or evidence text.
@@ -221,62 +273,26 @@ def normalize_evidence(text: str) -> str:
     Returns:
         The normalized text.
     """
-    text = text.translate(QUOTE_TABLE)
-    text = _WHITESPACE_RE.sub(" ", text).strip()
-    return text.casefold()
-
-
-def split_sentences(text: str) -> list[str]:
-    """Split text into sentences with a simple punctuation rule.
-
-    A boundary is whitespace preceded by ``.``, ``!`` or ``?`` (optionally
-    followed by one closing quote or bracket). Abbreviations such as
-    "U.S. Navy" are split too; callers that need precision should not rely
-    on this helper.
-
-    Args:
-        text: The text to split (normalized or not).
-
-    Returns:
-        The non-empty, stripped sentences in order.
-    """
-    return [s.strip() for s in _SENTENCE_SPLIT_RE.split(text) if s.strip()]
+    return _WHITESPACE_RE.sub(" ", text.translate(QUOTE_TABLE)).strip()
 
 
 def contains_evidence(passage_text: str, evidence: str) -> bool:
-    """Whether a retrieved passage contains a gold evidence quotation.
+    """Whether a passage contains the whole gold evidence quotation.
 
-    Both texts are normalized with :func:`normalize_evidence`. The rule:
-
-    1. True if the whole normalized evidence is a substring of the normalized
-       passage.
-    2. Otherwise, if the evidence has more than one sentence (per
-       :func:`split_sentences`) — it may then straddle a chunk boundary,
-       since chunks never cut sentences but may separate them — True if the
-       passage contains at least one full evidence sentence whose length is
-       at least 50% of the normalized evidence's length (in characters,
-       including the spaces between sentences).
-    3. False otherwise. An evidence that is empty after normalization never
-       matches (it would otherwise be contained in every passage).
+    Both texts go through :func:`normalize_evidence`; the evidence must then
+    be a substring of the passage. A passage holding only part of the
+    evidence (one of its sentences, say) does not count. An evidence that is
+    empty after normalization never matches (it would be in every passage).
 
     Args:
-        passage_text: Text of one retrieved passage/chunk.
+        passage_text: Text of one retrieved passage or citation quote.
         evidence: The gold evidence quotation.
 
     Returns:
-        True if the passage counts as containing the evidence.
+        True if the passage contains the evidence.
     """
     norm_evidence = normalize_evidence(evidence)
-    if not norm_evidence:
-        return False
-    norm_passage = normalize_evidence(passage_text)
-    if norm_evidence in norm_passage:
-        return True
-    sentences = split_sentences(norm_evidence)
-    if len(sentences) < 2:
-        return False
-    min_chars = _MIN_SENTENCE_SHARE * len(norm_evidence)
-    return any(len(sentence) >= min_chars and sentence in norm_passage for sentence in sentences)
+    return bool(norm_evidence) and norm_evidence in normalize_evidence(passage_text)
 
 
 def first_hit_rank(passage_texts: Sequence[str], evidence: str) -> int | None:

@@ -15,6 +15,7 @@ _ROOT = str(Path(__file__).resolve().parents[1])
 if _ROOT not in sys.path:
     sys.path.insert(0, _ROOT)
 
+from eval.answer_types import ANSWER_TYPES, answer_type, question_kind  # noqa: E402
 from eval.gold import (  # noqa: E402
     GoldItem,
     default_gold_path,
@@ -248,6 +249,9 @@ def test_load_gold_duplicate_id(tmp_path: Path) -> None:
         (_row("a", id=3), "'id' must be"),
         (_row("a", answers="x"), "'answers' must be"),
         (_row("a", answers=["x", 2]), "'answers' must be"),
+        (_row("a", answers=["Paris", "The"]), "answer 'The' is empty once normalized"),
+        (_row("a", answers=["..."]), "answer '...' is empty once normalized"),
+        (_row("a", answer_type="colour"), "'answer_type' must be one of date, number"),
         (_row("a", evidence=5), "'evidence' must be"),
         (_row("a", split="train"), "'split' must be one of dev, test"),
         (["not", "an", "object"], "expected a JSON object"),
@@ -271,3 +275,60 @@ def test_normalize_for_match() -> None:
         'the "2+2" held in japan\'s tokyo'
     )
     assert normalize_for_match("\u00a0a\u2018b\u2019\n\n") == "a'b'"
+
+
+# --------------------------------------------------------------------------- answer types
+
+
+def test_every_gold_item_has_an_answer_type(gold: list[GoldItem]) -> None:
+    types = Counter(g.answer_type for g in gold)
+    assert set(types) <= set(ANSWER_TYPES)
+    # The chapter's gold set has questions of every type.
+    assert set(types) == set(ANSWER_TYPES), types
+
+
+@pytest.mark.parametrize(
+    ("kind", "question", "answers", "expected"),
+    [
+        ("when", "When was it set up?", ["2010"], "date"),
+        ("how_many", "How many ships?", ["four"], "number"),
+        ("how_much", "How much is the budget?", ["211 billion yen"], "money"),
+        ("how_much", "How large was the area?", ["4,000 hectares"], "number"),
+        ("who", "Who visited?", ["Admiral Samuel Paparo"], "person"),
+        ("who", "Which agency runs it?", ["the U.S. Department of Defense"], "organisation"),
+        ("where", "Where did they meet?", ["Tokyo"], "place"),
+        ("which", "Which prefecture is it in?", ["Kanagawa Prefecture"], "place"),
+        ("which", "Students of which university?", ["Georgetown University"], "organisation"),
+        ("which", "Which article applies?", ["Article V"], "other"),
+        ("what", "What does SMA stand for?", ["Special Measures Agreement"], "definition"),
+        ("what", 'What are "hosted payloads"?', ["mission instruments"], "definition"),
+        ("what", "What did he receive?", ["a completion certificate"], "other"),
+        ("why", "Why move the Marines?", ["to mitigate the impact"], "why/how"),
+        ("how", "How do they discuss it?", ["through dialogues"], "why/how"),
+        # unanswerable questions take the type their wording asks for
+        ("unanswerable", "In what year was it signed?", [], "date"),
+        ("unanswerable", "How much does the trip cost?", [], "money"),
+        ("unanswerable", "Who won the 2022 World Cup?", [], "person"),
+        ("unanswerable", "Which team won the World Series?", [], "organisation"),
+        ("unanswerable", "What is the capital city of Canada?", [], "place"),
+        ("unanswerable", "What is a good recipe for teriyaki?", [], "other"),
+        (None, "How many satellites?", [], "number"),
+    ],
+)
+def test_answer_type(kind: str | None, question: str, answers: list[str], expected: str) -> None:
+    assert answer_type(kind, question, answers) == expected
+
+
+def test_question_kind() -> None:
+    assert question_kind("Where and when was it held?") == "where"  # the first wh-word
+    assert question_kind("In which year was it signed?") == "when"
+    assert question_kind("To whom was it given?") == "who"
+    assert question_kind("How long should it simmer?") == "how_many"
+    assert question_kind("Name the treaty.") == "what"
+
+
+def test_declared_answer_type_wins(tmp_path: Path) -> None:
+    path = _write(tmp_path / "g.jsonl", [_row("a", type="what", answer_type="money"), _row("b")])
+    declared, derived = load_gold(path)
+    assert declared.answer_type == "money"
+    assert derived.answer_type == "other"  # no type, "question b?" asks for nothing known

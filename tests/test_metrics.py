@@ -1,4 +1,8 @@
-"""Unit tests for eval.metrics, on hand-computed cases (arithmetic in comments)."""
+"""Unit tests for eval.metrics, on hand-computed cases (arithmetic in comments).
+
+tests/test_metrics_reference.py checks the same functions against an independent
+implementation of the SQuAD v2 rules and against ranx.
+"""
 
 from __future__ import annotations
 
@@ -30,8 +34,9 @@ from eval.metrics import (  # noqa: E402
     percentile,
     precision_recall,
     reciprocal_rank,
-    split_sentences,
+    strict_match,
     token_f1,
+    usable_golds,
 )
 
 LOG2_3 = math.log2(3)  # 1.5849625...
@@ -127,6 +132,60 @@ def test_max_over_golds() -> None:
     assert max_over_golds(token_f1, "cat", []) == 0.0
 
 
+def test_usable_golds_drop_answers_that_normalize_to_nothing() -> None:
+    assert usable_golds(["The", "Paris", "!", " "]) == ["Paris"]
+    # nothing usable, or no gold at all: the question has no answer -> [""]
+    assert usable_golds(["a", "..."]) == [""]
+    assert usable_golds([]) == [""]
+
+
+def test_max_over_golds_follows_squad_v2_for_empty_golds() -> None:
+    # An abstention against ["The", "Paris"]: "The" is dropped, "" vs "paris" -> 0.
+    # (Scoring "The" would have given EM = F1 = 1.0 for saying nothing.)
+    assert max_over_golds(exact_match, "", ["The", "Paris"]) == 0.0
+    assert max_over_golds(token_f1, "", ["The", "Paris"]) == 0.0
+    assert max_over_golds(exact_match, "Paris", ["The", "Paris"]) == 1.0
+    # No usable gold: abstaining is right (1), any answer wrong (0), like SQuAD v2 NoAns.
+    assert max_over_golds(exact_match, "", []) == 1.0
+    assert max_over_golds(token_f1, "", ["the"]) == 1.0
+    assert max_over_golds(token_f1, "Paris", []) == 0.0
+
+
+# ---------------------------------------------------------------------------
+# strict_match
+# ---------------------------------------------------------------------------
+
+
+def test_strict_match_bounds_the_length() -> None:
+    # gold "2010": 1 token, limit 2 * 1 + 3 = 5 tokens
+    assert strict_match("2010", ["2010"])
+    assert strict_match("in the year 2010", ["2010"])  # "in year 2010": 3 tokens
+    assert strict_match("it began in late 2010", ["2010"])  # 5 tokens: the limit
+    assert not strict_match("it began in late may 2010", ["2010"])  # 6 tokens
+    sentence = "The dialogue " + "was held again " * 20 + "in 2010."  # 64 tokens
+    assert not strict_match(sentence, ["2010"])
+    # the length rule is checked against the gold that is contained: a long gold
+    # that is not in the answer does not widen the limit
+    assert not strict_match("one two three four five 2010", ["2010", "a b c d e f g h"])
+    # gold "Treaty of San Francisco": 4 tokens, limit 11
+    answer = "It was signed as the Treaty of San Francisco in September 1951"
+    assert len(normalize_answer(answer).split()) == 11  # "the" is dropped
+    assert strict_match(answer, ["Treaty of San Francisco"])
+    assert not strict_match(answer + " by Japan", ["Treaty of San Francisco"])  # 13 tokens
+
+
+def test_strict_match_edge_cases() -> None:
+    assert not strict_match(None, ["2010"])
+    assert not strict_match("", ["2010"])
+    assert not strict_match("2010", [])
+    assert not strict_match("the", ["the", "!"])  # no usable gold
+    # token boundaries as in answer_contains
+    assert not strict_match("2010", ["20"])
+    # a lenient match that is not strict
+    long_answer = "a b c d e f 2010"
+    assert answer_contains(long_answer, ["2010"]) and not strict_match(long_answer, ["2010"])
+
+
 # ---------------------------------------------------------------------------
 # answer_contains
 # ---------------------------------------------------------------------------
@@ -163,52 +222,35 @@ def test_answer_contains_edge_cases() -> None:
 
 
 def test_normalize_evidence() -> None:
-    assert normalize_evidence("  He  said\n\u201cNo\u201d. ") == 'he said "no".'
-    assert normalize_evidence("Japan\u2019s  ALLIANCE") == "japan's alliance"
-    # punctuation and articles are kept (verbatim quotation)
-    assert normalize_evidence("The U.S.-Japan") == "the u.s.-japan"
+    assert normalize_evidence("  He  said\n\u201cNo\u201d. ") == 'He said "No".'
+    assert normalize_evidence("Japan\u2019s  ALLIANCE") == "Japan's ALLIANCE"
+    # case, punctuation and articles are kept (verbatim quotation)
+    assert normalize_evidence("The U.S.-Japan") == "The U.S.-Japan"
     assert normalize_evidence("") == ""
 
 
-def test_split_sentences() -> None:
-    assert split_sentences("One. Two! Three? Four") == ["One.", "Two!", "Three?", "Four"]
-    # closing quote after the period
-    assert split_sentences('He said "yes." Then left.') == ['He said "yes."', "Then left."]
-    assert split_sentences("") == []
-
-
 def test_contains_evidence_full_containment() -> None:
-    passage = "The treaty was signed in 1960.  It was revised later."
-    # case and whitespace differences are normalized away
-    assert contains_evidence(passage, "the treaty  was SIGNED in 1960.")
+    passage = "The treaty was signed in 1960.  It was revised\nlater."
+    # whitespace differences are normalized away
+    assert contains_evidence(passage, "The treaty  was signed in 1960. It was revised later.")
     # curly vs straight quotes
-    assert contains_evidence("He said \u201cno\u201d to it.", '"No" to it')
-    assert contains_evidence("Japan's role", "japan\u2019s role")
+    assert contains_evidence("He said \u201cno\u201d to it.", '"no" to it')
+    assert contains_evidence("Japan's role", "Japan\u2019s role")
     assert not contains_evidence(passage, "The treaty was signed in 1961.")
+    # the quotation is verbatim: case is not folded
+    assert not contains_evidence(passage, "the treaty was SIGNED in 1960.")
 
 
-def test_contains_evidence_multi_sentence_straddling_chunks() -> None:
+def test_contains_evidence_needs_all_of_the_evidence() -> None:
     evidence = "The alliance was formed in 1951 after long talks. It changed."
-    # normalized sentence 1: "the alliance was formed in 1951 after long talks."
-    #   = 3+1+8+1+3+1+6+1+2+1+4+1+5+1+4+1+6 = 49 chars
-    # whole evidence: 49 + 1 (space) + len("it changed.") 11 = 61 chars
-    # 50% threshold = 30.5 -> sentence 1 (49) qualifies, sentence 2 (11) not
-    s1 = "the alliance was formed in 1951 after long talks."
-    assert len(s1) == 49
-    assert len(normalize_evidence(evidence)) == 61
-    chunk_a = "Background. The alliance was formed in 1951 after long talks."
-    chunk_b = "It changed. Much later, more happened."
-    assert contains_evidence(chunk_a, evidence) is True
-    assert contains_evidence(chunk_b, evidence) is False
-
-
-def test_contains_evidence_partial_rules() -> None:
-    # Single-sentence evidence: only full containment counts.
+    # A passage with only the longer sentence (the old rule accepted one sentence
+    # covering half of the evidence) does not contain the evidence.
+    assert not contains_evidence("Background. The alliance was formed in 1951 after long talks.", evidence)
+    assert not contains_evidence("It changed. Much later, more happened.", evidence)
+    assert contains_evidence("Background. " + evidence + " Later.", evidence)
+    # A fragment after an abbreviation is not the evidence either.
+    assert not contains_evidence("Navy visited Yokosuka.", "The U.S. Navy visited Yokosuka.")
     assert not contains_evidence("The alliance was formed", "The alliance was formed in 1951.")
-    # Two equal sentences: each "aaaa bbb." = 9 chars, total 9+1+9 = 19,
-    # threshold 9.5 > 9, so neither half alone is enough.
-    assert not contains_evidence("Aaaa bbb. Zzz.", "Aaaa bbb. Cccc ddd.")
-    assert contains_evidence("Aaaa bbb. Cccc ddd.", "Aaaa bbb. Cccc ddd.")
     # Evidence that is empty after normalization never matches.
     assert not contains_evidence("anything", "")
     assert not contains_evidence("anything", "  \n ")
@@ -216,8 +258,9 @@ def test_contains_evidence_partial_rules() -> None:
 
 def test_first_hit_rank() -> None:
     passages = ["foo bar", "the Baz qux", "baz"]
-    # passage 1 lacks "baz"; passage 2 has "baz" (case-folded) -> rank 2
-    assert first_hit_rank(passages, "baz") == 2
+    # passage 2 has "Baz", not "baz" (evidence is verbatim) -> rank 3
+    assert first_hit_rank(passages, "baz") == 3
+    assert first_hit_rank(passages, "Baz") == 2
     assert first_hit_rank(passages, "foo") == 1
     assert first_hit_rank(passages, "absent") is None
     assert first_hit_rank([], "baz") is None
@@ -537,6 +580,12 @@ else:
         assert exact_match(text, text) == 1.0
         assert token_f1(text, text) == 1.0
         assert answer_contains(text, [text]) == bool(normalize_answer(text))
+        assert strict_match(text, [text]) == bool(normalize_answer(text))
+
+    @given(_answers, st.lists(_answers, max_size=3))
+    def test_property_strict_implies_lenient(pred: str, golds: list[str]) -> None:
+        if strict_match(pred, golds):
+            assert answer_contains(pred, golds)
 
     @given(
         st.lists(st.floats(min_value=0.0, max_value=3.0), max_size=12),
