@@ -1,7 +1,10 @@
 """The evaluation report: ``report.md``, ``metrics.svg`` and ``results.json`` in a folder.
 
-The chart is a hand-written SVG (no plotting library): one group of bars per headline
-metric, one bar per system, on a common 0-1 scale.
+The headline quality figures are strict: accuracy is :func:`eval.metrics.strict_match`
+(lenient containment is reported beside it), exact match and F1 follow SQuAD v2. Every
+metric is also broken down by answer type and by document. The chart is a hand-written
+SVG (no plotting library): one group of bars per headline metric, one bar per system, on
+a common 0-1 scale.
 """
 
 from __future__ import annotations
@@ -10,7 +13,14 @@ import json
 from pathlib import Path
 from xml.sax.saxutils import escape
 
-from eval.runner import QuestionResult, Suite, SystemMetrics, suite_to_dict
+from eval.runner import (
+    QuestionResult,
+    Suite,
+    SystemMetrics,
+    by_answer_type,
+    by_document,
+    suite_to_dict,
+)
 
 # (field of SystemMetrics, label, unit): the headline table, in reading order.
 HEADLINE: tuple[tuple[str, str, str], ...] = (
@@ -18,9 +28,13 @@ HEADLINE: tuple[tuple[str, str, str], ...] = (
     ("hit_at_5", "hit@5", "rate"),
     ("mrr_at_10", "MRR@10", "rate"),
     ("ndcg_at_10", "nDCG@10", "rate"),
-    ("accuracy", "answer accuracy", "rate"),
-    ("exact_match", "exact match", "rate"),
-    ("f1", "token F1", "rate"),
+    ("accuracy", "strict accuracy", "rate"),
+    ("exact_match", "exact match (HasAns)", "rate"),
+    ("f1", "token F1 (HasAns)", "rate"),
+    ("no_answer_exact_match", "exact match = F1 (NoAns)", "rate"),
+    ("overall_exact_match", "SQuAD v2 exact match (all)", "rate"),
+    ("overall_f1", "SQuAD v2 F1 (all)", "rate"),
+    ("lenient_accuracy", "lenient accuracy (containment)", "rate"),
     ("citation_verification", "citation verification", "rate"),
     ("passage_verification", "passage verification", "rate"),
     ("citation_precision", "citation precision", "rate"),
@@ -32,15 +46,25 @@ HEADLINE: tuple[tuple[str, str, str], ...] = (
     ("latency_p50_ms", "latency p50 ms", "ms"),
     ("latency_p95_ms", "latency p95 ms", "ms"),
 )
+# The count of SystemMetrics a metric is measured on; with none it is shown as n/a (a group
+# of unanswerable questions has no hit@1; a group without any has no abstention recall).
+MEASURED_ON: dict[str, str] = {
+    **dict.fromkeys(("hit_at_1", "hit_at_5", "mrr_at_10", "ndcg_at_10"), "with_evidence"),
+    **dict.fromkeys(
+        ("accuracy", "exact_match", "f1", "lenient_accuracy", "false_abstention_rate", "ece"),
+        "answerable",
+    ),
+    **dict.fromkeys(("no_answer_exact_match", "no_answer_f1", "abstention_recall"), "unanswerable"),
+}
 # The metrics drawn in the chart: higher is better for all of them.
 CHARTED: tuple[tuple[str, str], ...] = (
     ("hit_at_1", "hit@1"),
     ("hit_at_5", "hit@5"),
     ("mrr_at_10", "MRR@10"),
     ("ndcg_at_10", "nDCG@10"),
-    ("accuracy", "answer\naccuracy"),
+    ("accuracy", "strict\naccuracy"),
+    ("exact_match", "exact\nmatch"),
     ("f1", "token\nF1"),
-    ("citation_verification", "citation\nverified"),
     ("citation_precision", "citation\nprecision"),
     ("abstention_precision", "abstention\nprecision"),
     ("abstention_recall", "abstention\nrecall"),
@@ -58,10 +82,24 @@ def format_value(value: float | None, unit: str) -> str:
 
 def headline_rows(suite: Suite) -> list[list[str]]:
     """Rows of the headline table: the metric label, then one value per system."""
+    return metric_rows([run.metrics for run in suite.systems.values()])
+
+
+def metric_rows(columns: list[SystemMetrics]) -> list[list[str]]:
+    """One row per headline metric: its label, then its value in each column."""
     return [
-        [label] + [format_value(getattr(run.metrics, key), unit) for run in suite.systems.values()]
+        [label] + [format_value(measured(m, key), unit) for m in columns]
         for key, label, unit in HEADLINE
     ]
+
+
+def measured(m: SystemMetrics, key: str) -> float | None:
+    """A metric's value, or None when no question it is measured on is there."""
+    population = MEASURED_ON.get(key)
+    if population is not None and not getattr(m, population):
+        return None
+    value: float | None = getattr(m, key)
+    return value
 
 
 def write_report(suite: Suite, directory: Path) -> list[Path]:
@@ -103,7 +141,18 @@ def markdown_report(suite: Suite, chart: str) -> str:
         "",
         f"![Headline metrics per system]({chart})",
         "",
-        f"## Confidence calibration ({main.mode}, answerable questions)",
+        f"## By answer type ({main.mode})",
+        "",
+        _breakdown_table(by_answer_type(main.results)),
+        "",
+        f"## By document ({main.mode})",
+        "",
+        "The document holding the gold evidence; for questions without evidence, the "
+        "first cited document, `(none)` when nothing was cited.",
+        "",
+        _breakdown_table(by_document(main.results)),
+        "",
+        f"## Confidence calibration ({main.mode}, answerable questions, strict accuracy)",
         "",
         _calibration_table(m),
         "",
@@ -137,7 +186,16 @@ def _calibration_table(m: SystemMetrics) -> str:
         ]
         for b in m.calibration
     ]
-    return _table(["confidence", "questions", "mean confidence", "accuracy"], rows)
+    return _table(["confidence", "questions", "mean confidence", "strict accuracy"], rows)
+
+
+def _breakdown_table(groups: dict[str, SystemMetrics]) -> str:
+    """Every headline metric (rows) for each group (columns), with the group sizes first."""
+    sizes = [
+        "questions (answerable / unanswerable)",
+        *(f"{m.questions} ({m.answerable} / {m.unanswerable})" for m in groups.values()),
+    ]
+    return _table(["metric", *groups], [sizes, *metric_rows(list(groups.values()))])
 
 
 def _question_table(suite: Suite) -> str:
@@ -153,12 +211,15 @@ def _question_table(suite: Suite) -> str:
                 r.question,
                 " / ".join(r.golds) if r.golds else "(unanswerable)",
                 _shown_answer(r),
+                r.answer_type,
+                f"{r.exact_match:.0f} / {r.f1:.2f}",
                 "–" if r.evidence_rank is None else str(r.evidence_rank),
                 f"{r.confidence:.2f}",
                 *("pass" if run.results[n].passed else "fail" for run in baselines),
             ]
         )
-    header = ["result", "id", "question", "gold", "answer", "evidence rank", "confidence"]
+    header = ["result", "id", "question", "gold", "answer", "type", "EM / F1"]
+    header += ["evidence rank", "confidence"]
     return _table(header + [run.mode for run in baselines], rows)
 
 

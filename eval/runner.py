@@ -9,22 +9,31 @@ Definitions (all rates are in [0, 1]):
 
 * Retrieval metrics use the answerable items that have evidence. The returned passages
   (``k`` of them) are the ranking; the evidence is one relevant item, found at the rank of
-  the first passage that contains it (:func:`eval.metrics.first_hit_rank`). Later passages
-  that repeat it (chunks overlap by a sentence) do not count again, so nDCG@10 is
+  the first passage that contains all of it (:func:`eval.metrics.first_hit_rank`). Later
+  passages that repeat it (chunks overlap by a sentence) do not count again, so nDCG@10 is
   ``1 / log2(rank + 1)`` with an ideal DCG of 1.
-* Answer metrics use the answerable items; an abstention is an empty prediction.
+* Answers follow SQuAD v2: an abstention is the empty prediction, and every item scores
+  exact match and F1 against its golds (an unanswerable item scores 1 for an abstention,
+  0 for any answer). ``exact_match``/``f1`` are over the answerable items (SQuAD's
+  HasAns), ``no_answer_*`` over the unanswerable ones (NoAns), ``overall_*`` over all.
+* Accuracy is strict (:func:`eval.metrics.strict_match`: the answer contains a gold and is
+  at most twice its length plus three tokens), over the answerable items; it decides
+  ``passed`` and the calibration figures. Lenient accuracy is containment at any length.
 * Citation verification: the share of citations whose quote equals the document text at
   their offsets (passages are checked the same way and reported separately). Citation
-  precision: the share of citations, on items with evidence, that contain the evidence.
-  Answer inside citation: the share of given answers found verbatim in one of their quotes.
+  precision: the share of all citations that contain the evidence — a citation given on
+  an unanswerable item is wrong. Answer inside citation: the share of given answers found
+  verbatim in one of their quotes.
 * Abstention is the positive class; unanswerable items are the actual positives.
+* :func:`breakdown` gives the same metrics per answer type or per document (the document
+  holding the gold evidence, else the first cited one).
 """
 
 from __future__ import annotations
 
 import sys
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import asdict, dataclass
 from itertools import pairwise
 from typing import Any
@@ -32,6 +41,7 @@ from typing import Any
 from tqdm import tqdm
 
 from eval import metrics
+from eval.answer_types import ANSWER_TYPES
 from eval.gold import GoldItem
 from qa.errors import InvalidQuestion, NotFound
 from qa.records import Answer
@@ -55,9 +65,12 @@ class QuestionResult:
     abstained: bool
     confidence: float
     evidence_rank: int | None  # 1-based rank of the first passage holding the evidence
-    correct: bool  # a normalized gold answer is contained in the answer
-    exact_match: float
+    correct: bool  # strict: contains a gold answer and is at most 2 * its length + 3 tokens
+    lenient_correct: bool  # contains a gold answer, at any length
+    exact_match: float  # SQuAD v2, so 1.0 for an abstention on an unanswerable item
     f1: float
+    answer_type: str  # eval.answer_types.ANSWER_TYPES
+    document: str | None  # the document holding the evidence, else the first cited one
     citations: int
     citations_verified: int  # quote == document text at its offsets
     citations_with_evidence: int
@@ -89,9 +102,14 @@ class SystemMetrics:
     hit_at_5: float
     mrr_at_10: float
     ndcg_at_10: float
-    accuracy: float
-    exact_match: float
+    accuracy: float  # strict
+    lenient_accuracy: float
+    exact_match: float  # SQuAD v2 HasAns
     f1: float
+    no_answer_exact_match: float | None  # SQuAD v2 NoAns
+    no_answer_f1: float | None
+    overall_exact_match: float  # SQuAD v2 over all items
+    overall_f1: float
     citations: int
     citation_verification: float | None
     passage_verification: float | None
@@ -149,6 +167,7 @@ def score_answer(
     answer: Answer,
     document_text: Callable[[str], str | None],
     latency_ms: float,
+    documents: Iterable[str] = (),
 ) -> QuestionResult:
     """Score one answer against its gold item.
 
@@ -157,6 +176,7 @@ def score_answer(
         answer: what the system returned.
         document_text: the text of a document by id (None if there is no such document).
         latency_ms: how long the question took.
+        documents: the corpus's document ids, searched for the one holding the evidence.
 
     Returns:
         The per-question result.
@@ -169,6 +189,9 @@ def score_answer(
     prediction = answer.answer if not answer.abstained and answer.answer is not None else ""
     evidence = item.evidence
     quotes = [c.quote for c in answer.citations]
+    document = _evidence_document(item, documents, document_text) or next(
+        (c.doc_id for c in answer.citations), None
+    )
     return QuestionResult(
         id=item.id,
         question=item.question,
@@ -182,9 +205,12 @@ def score_answer(
             if evidence
             else None
         ),
-        correct=metrics.answer_contains(prediction or None, item.answers),
+        correct=metrics.strict_match(prediction or None, item.answers),
+        lenient_correct=metrics.answer_contains(prediction or None, item.answers),
         exact_match=metrics.max_over_golds(metrics.exact_match, prediction, item.answers),
         f1=metrics.max_over_golds(metrics.token_f1, prediction, item.answers),
+        answer_type=item.answer_type,
+        document=document,
         citations=len(quotes),
         citations_verified=sum(
             verified(c.doc_id, c.start, c.end, c.quote) for c in answer.citations
@@ -197,6 +223,22 @@ def score_answer(
         answer_in_citation=any(prediction in q for q in quotes) if prediction else None,
         latency_ms=latency_ms,
     )
+
+
+def _evidence_document(
+    item: GoldItem, documents: Iterable[str], document_text: Callable[[str], str | None]
+) -> str | None:
+    """The gold item's ``doc_id`` field, else the first document holding its evidence."""
+    declared = item.extra.get("doc_id")
+    if isinstance(declared, str):
+        return declared
+    if not item.evidence:
+        return None
+    for doc_id in documents:
+        text = document_text(doc_id)
+        if text is not None and metrics.contains_evidence(text, item.evidence):
+            return doc_id
+    return None
 
 
 def _share(numerator: int, denominator: int) -> float | None:
@@ -215,9 +257,9 @@ def aggregate(results: Sequence[QuestionResult]) -> SystemMetrics:
     if not results:
         raise ValueError("no results to aggregate")
     answerable = [r for r in results if r.answerable]
+    unanswerable_items = [r for r in results if not r.answerable]
     ranked = [r for r in answerable if r.evidence]
     ranks = [r.evidence_rank for r in ranked]
-    evidenced = [r for r in results if r.evidence]
     answered = [r for r in results if r.answer_in_citation is not None]
     abstained = [r.abstained for r in results]
     unanswerable = [not r.answerable for r in results]
@@ -235,8 +277,13 @@ def aggregate(results: Sequence[QuestionResult]) -> SystemMetrics:
         mrr_at_10=metrics.mean([metrics.reciprocal_rank(r, CUTOFF) for r in ranks]),
         ndcg_at_10=metrics.mean([_ndcg(r) for r in ranks]),
         accuracy=metrics.mean([float(r.correct) for r in answerable]),
+        lenient_accuracy=metrics.mean([float(r.lenient_correct) for r in answerable]),
         exact_match=metrics.mean([r.exact_match for r in answerable]),
         f1=metrics.mean([r.f1 for r in answerable]),
+        no_answer_exact_match=_mean_or_none([r.exact_match for r in unanswerable_items]),
+        no_answer_f1=_mean_or_none([r.f1 for r in unanswerable_items]),
+        overall_exact_match=metrics.mean([r.exact_match for r in results]),
+        overall_f1=metrics.mean([r.f1 for r in results]),
         citations=sum(r.citations for r in results),
         citation_verification=_share(
             sum(r.citations_verified for r in results), sum(r.citations for r in results)
@@ -245,7 +292,7 @@ def aggregate(results: Sequence[QuestionResult]) -> SystemMetrics:
             sum(r.passages_verified for r in results), sum(r.passages for r in results)
         ),
         citation_precision=_share(
-            sum(r.citations_with_evidence for r in evidenced), sum(r.citations for r in evidenced)
+            sum(r.citations_with_evidence for r in results), sum(r.citations for r in results)
         ),
         answer_in_citation=_share(sum(bool(r.answer_in_citation) for r in answered), len(answered)),
         abstention_precision=precision,
@@ -256,6 +303,40 @@ def aggregate(results: Sequence[QuestionResult]) -> SystemMetrics:
         ece=metrics.expected_calibration_error(confidences, correct, CALIBRATION_BINS),
         calibration=metrics.calibration_table(confidences, correct, CALIBRATION_BINS),
     )
+
+
+def _mean_or_none(values: Sequence[float]) -> float | None:
+    return metrics.mean(values) if values else None
+
+
+def breakdown(
+    results: Sequence[QuestionResult], key: Callable[[QuestionResult], str | None]
+) -> dict[str, SystemMetrics]:
+    """The metrics of each group of results, e.g. per answer type or per document.
+
+    Args:
+        results: per-question results of one system.
+        key: the group of a result; None groups under ``"(none)"``.
+
+    Returns:
+        The groups' metrics, groups in order of first appearance.
+    """
+    groups: dict[str, list[QuestionResult]] = {}
+    for result in results:
+        groups.setdefault(key(result) or "(none)", []).append(result)
+    return {name: aggregate(members) for name, members in groups.items()}
+
+
+def by_answer_type(results: Sequence[QuestionResult]) -> dict[str, SystemMetrics]:
+    """:func:`breakdown` by answer type, types in the order of ``ANSWER_TYPES``."""
+    groups = breakdown(results, lambda r: r.answer_type)
+    return {name: groups[name] for name in ANSWER_TYPES if name in groups}
+
+
+def by_document(results: Sequence[QuestionResult]) -> dict[str, SystemMetrics]:
+    """:func:`breakdown` by document, documents sorted by id (``"(none)"``: no document)."""
+    groups = breakdown(results, lambda r: r.document)
+    return dict(sorted(groups.items()))
 
 
 def _ndcg(rank: int | None) -> float:
@@ -316,6 +397,7 @@ def suite_to_dict(suite: Suite) -> dict[str, Any]:
                 "confidence": run.results[n].confidence,
                 "evidence_rank": run.results[n].evidence_rank,
                 "correct": run.results[n].correct,
+                "lenient_correct": run.results[n].lenient_correct,
                 "passed": run.results[n].passed,
             }
             for run in baselines
@@ -326,6 +408,15 @@ def suite_to_dict(suite: Suite) -> dict[str, Any]:
         "gold": suite.gold,
         "k": suite.k,
         "systems": {mode: run.metrics.to_dict() for mode, run in suite.systems.items()},
+        "breakdown": {
+            mode: {
+                "answer_type": {
+                    name: m.to_dict() for name, m in by_answer_type(run.results).items()
+                },
+                "document": {name: m.to_dict() for name, m in by_document(run.results).items()},
+            }
+            for mode, run in suite.systems.items()
+        },
         "abstain_threshold": suite.threshold,
         "questions": questions,
     }
@@ -381,12 +472,13 @@ def run_system(
         except InvalidQuestion as exc:
             raise InvalidQuestion(f"gold item {item.id!r}: {exc}") from exc
     service.ask(items[0].question, k=k, mode=mode)  # warm-up: one-time loading is not timed
+    documents = service.documents()
     results = []
     for item in tqdm(items, desc=mode, unit="q", file=sys.stderr, disable=not progress):
         started = time.perf_counter()
         answer = service.ask(item.question, k=k, mode=mode)
         latency_ms = (time.perf_counter() - started) * 1000
-        results.append(score_answer(item, answer, document_text, latency_ms))
+        results.append(score_answer(item, answer, document_text, latency_ms, documents))
     return SystemRun(mode, tuple(results), aggregate(results))
 
 
