@@ -88,12 +88,12 @@ def headline_rows(suite: Suite) -> list[list[str]]:
 def metric_rows(columns: list[SystemMetrics]) -> list[list[str]]:
     """One row per headline metric: its label, then its value in each column."""
     return [
-        [label] + [format_value(measured(m, key), unit) for m in columns]
+        [label] + [format_value(_measured(m, key), unit) for m in columns]
         for key, label, unit in HEADLINE
     ]
 
 
-def measured(m: SystemMetrics, key: str) -> float | None:
+def _measured(m: SystemMetrics, key: str) -> float | None:
     """A metric's value, or None when no question it is measured on is there."""
     population = MEASURED_ON.get(key)
     if population is not None and not getattr(m, population):
