@@ -1,4 +1,4 @@
-"""Acronyms defined in the documents, e.g. ``Extended Deterrence Dialogue (EDD)``.
+"""Acronyms defined in the documents, e.g. ``Harbor Dredging Board (HDB)``.
 
 The table is built from the corpus at index time, so query expansion works for any
 document, not only the default chapter.
@@ -14,13 +14,13 @@ _SKIP = frozenset({"a", "an", "the", "of", "and", "for", "on", "in", "to", "at",
 
 
 def _letters(acronym: str) -> str:
-    """Upper-case letters of an acronym, a plural 's' dropped (``SMAs`` -> ``SMA``)."""
+    """Upper-case letters of an acronym, a plural 's' dropped (``HDBs`` -> ``HDB``)."""
     base = acronym[:-1] if acronym.endswith("s") and acronym[:-1].isupper() else acronym
     return "".join(ch for ch in base if ch.isalpha()).upper()
 
 
 def _initials(word: str) -> str:
-    """Initials a word contributes: ``Self-Defense`` -> ``SD``, ``Japan-U.S.`` -> ``JU``."""
+    """Initials a word contributes: ``Lake-Side`` -> ``LS``, ``Lyon-U.K.`` -> ``LU``."""
     parts = [p for p in re.split(r"[-/]", word) if p]
     return "".join(p[0].upper() for p in parts if p[0].isalpha())
 
@@ -58,7 +58,7 @@ def schwartz_hearst(short: str, candidate: str) -> str | None:
     """Schwartz & Hearst (2003): the shortest tail of ``candidate`` that spells ``short``.
 
     Each character of the acronym must appear in order, right to left, and its first
-    character must start a word (``intercontinental ballistic missile`` -> ``ICBM``).
+    character must start a word (``polyvinyl chloride`` -> ``PVC``).
     """
     s_index = len(short) - 1
     l_index = len(candidate) - 1
@@ -117,14 +117,14 @@ def extract_acronyms(texts: Iterable[str]) -> dict[str, str]:
     return table
 
 
-# A programme labelled with its acronym: “TOFU: Think of Okinawa's Future in the United States”.
+# A programme labelled with its acronym: “GROW: Gardens Rising On the Waterfront”.
 _LABEL = re.compile(r"[“\"]([A-Z][A-Z0-9&-]{1,11}):\s+([A-Z][^”\"\n:;]{3,120})[”\"]")
 
 
 def _spells(long_form: str, acronym: str) -> bool:
     """Whether the initials of the long form's words spell the acronym in order, the
-    first word giving its first letter (words may be skipped: ``Think of Okinawa's
-    Future in the United States`` spells TOFU)."""
+    first word giving its first letter (words may be skipped: ``Gardens Rising On
+    the Waterfront`` spells GROW)."""
     letters = _letters(acronym)
     initials = [w[0].upper() for w in long_form.split() if w[0].isalpha()]
     if not letters or not initials or initials[0] != letters[0] or len(initials) > 2 * len(letters) + 3:
@@ -151,7 +151,7 @@ _WORD = re.compile(r"[\w][\w.\-/’']*")
 
 def _as_written(before: str, found: list[re.Match[str]], long_form: str) -> str:
     """The long form as the text writes it, punctuation between its words kept
-    (``Women, Peace and Security``), white space collapsed."""
+    (``Parks, Gardens and Trails``), white space collapsed."""
     first = found[-len(long_form.split())]
     written = " ".join(before[first.start() : found[-1].end()].split())
     return written.strip("“”\"'(),;:")

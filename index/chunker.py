@@ -19,7 +19,7 @@ from index.records import Block, Chunk, Document
 from index.sentences import split_sentences
 
 PACKABLE = frozenset({"paragraph", "byline", "item"})
-# "(4) ", "(b) ", "IV. ", "3.2 ". A bare letter ("B Missile Defense") stays: it cannot be told
+# "(4) ", "(b) ", "IV. ", "3.2 ". A bare letter ("B Harbor Dredging") stays: it cannot be told
 # from a word ("A Tale of ..."), and dropping it measured no better on the gold set.
 _NUMBER_PREFIX = re.compile(
     r"^(?:\(\d{1,2}\)|\(?[A-Za-z]\)|[IVX]{1,5}\.|\d{1,2}(?:\.\d{1,2})*\.?)\s+"

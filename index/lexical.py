@@ -24,12 +24,12 @@ def _stemmer() -> Any:
 
 def words(text: str) -> list[str]:
     """Lower-cased words of letters and digits (any script), possessives folded
-    (``Japan's`` -> ``japan``)."""
+    (``Lyon's`` -> ``lyon``)."""
     return [fold_possessive(w) for w in _TOKEN.findall(text.lower())]
 
 
 def fold_possessive(word: str) -> str:
-    """A word without its possessive ending (``japan's`` -> ``japan``)."""
+    """A word without its possessive ending (``lyon's`` -> ``lyon``)."""
     return word[:-2] if word.endswith(("'s", "’s")) else word
 
 

@@ -3,9 +3,9 @@
 A rule-based splitter: a sentence ends at ``.``, ``!`` or ``?`` (plus closing quotes or
 brackets and an optional footnote marker such as ``(1)``) followed by white space and an
 upper-case letter, digit, quote or bracket -- unless the word before the period is an
-abbreviation (``Gen.``, ``No.``), an initial (``Charles A. Flynn``) or a dotted acronym
-(``U.S.``, ``D.C.``). A dotted acronym still ends a sentence when the next word can only
-open one (``...from the U.S. Recognizing that...``), and a numbering abbreviation
+abbreviation (``Dr.``, ``No.``), an initial (``Marie C. Dupont``) or a dotted acronym
+(``U.K.``, ``N.Z.``). A dotted acronym still ends a sentence when the next word can only
+open one (``...from the U.K. Recognizing that...``), and a numbering abbreviation
 (``No.``, ``Art.``) only holds when a number follows it.
 """
 
@@ -32,7 +32,7 @@ NUMBERING_ABBREVIATIONS = frozenset(
     ["no", "nos", "art", "arts", "vol", "vols", "fig", "figs", "sec", "para", "pp"]
 )
 _NUMBER_AFTER = re.compile(r"\s+(?:\d|[IVXLC]+\b)")
-# Words that open a sentence but never continue a name such as "U.S. Forces".
+# Words that open a sentence but never continue a name such as "U.K. Harbor Agency".
 SENTENCE_OPENERS = frozenset(
     ["the", "this", "these", "that", "those", "it", "its", "they", "we", "he", "she", "there", "in", "on", "at", "as", "for", "from", "with", "by", "to", "after", "before", "during", "since", "while", "when", "if", "although", "however", "furthermore", "moreover", "meanwhile", "also", "additionally", "therefore", "thus", "such", "both", "each", "based", "regarding", "through", "following", "recognizing", "thereafter", "accordingly", "nevertheless"]
 )
@@ -42,14 +42,14 @@ _NEXT_WORD = re.compile(r"\s+[“\"‘']?([A-Za-z]+)")
 def _is_abbreviation(text: str, dot: int) -> bool:
     """Whether the period at ``dot`` ends an abbreviation rather than a sentence."""
     if dot + 1 < len(text) and text[dot + 1] == ".":
-        return False  # "the U.S.." -- an acronym and a full stop
+        return False  # "the U.K.." -- an acronym and a full stop
     match = _WORD_BEFORE.search(text, max(0, dot - 64), dot)
     if not match:
         return False
     word = match.group(1)
     if len(word) == 1 and word.isupper():
-        return True  # an initial: "Charles A. Flynn"
-    if "." in word:  # a dotted acronym: "U.S.", "D.C.", "F.E."
+        return True  # an initial: "Marie C. Dupont"
+    if "." in word:  # a dotted acronym: "U.K.", "N.Z.", "J.R."
         after = _NEXT_WORD.match(text, dot + 1)
         return not (after and after.group(1).lower() in SENTENCE_OPENERS)
     if word.lower() in NUMBERING_ABBREVIATIONS:

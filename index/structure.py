@@ -97,7 +97,7 @@ def looks_like_title(line: str) -> bool:
     stripped = line.strip()
     if not stripped or len(stripped) > MAX_HEADING_CHARS:
         return False
-    if stripped[-1] in ".,;:!?" and not stripped.endswith(("U.S.", "Inc.")):
+    if stripped[-1] in ".,;:!?" and not stripped.endswith("Inc."):
         return False
     words = [w.strip("“”\"'()[]–—─-") for w in stripped.split()]
     words = [w for w in words if w and w[0].isalpha()]
@@ -189,7 +189,7 @@ def _parse_plain(text: str) -> list[Block]:
             next_line = text[na:nb].strip()
         blank_before = index == 0 or not text[slice(*lines[index - 1])].strip()
         # A hard-wrapped paragraph goes on while its last line has not ended a sentence
-        # ("...the two governments signed" / "A Memorandum of Cooperation on ...").
+        # ("...the two agencies signed" / "A Memorandum on Harbor Dredging ...").
         continues_paragraph = (
             paragraph is not None
             and not blank_before

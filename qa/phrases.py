@@ -1,7 +1,7 @@
 """Short answers to open questions: the phrase of a sentence that answers it.
 
 Typed questions (*when*, *who*, *how many*) are answered by ``qa.spans``. The rest
-(*what does X stand for*, *which missile*, *why*, *how*, *what did they welcome*) used
+(*what does X stand for*, *which boat*, *why*, *how*, *what did they welcome*) used
 to get the whole sentence. These rules cut the answering phrase out of the cited
 sentence, or give up (None) so the caller keeps the sentence:
 
@@ -53,7 +53,7 @@ _DEFINITION_QUESTION = re.compile(
     r"(?:abbreviation\s+|acronym\s+)?[“\"']?([A-Z][A-Za-z0-9&-]{1,11})",
     re.I,
 )
-# "since" gives a cause, but not before a time ("since 2006", "since FY2017", "since April")
+# "since" gives a cause, but not before a time ("since 2006", "since FY1999", "since April")
 _SINCE = r"since(?!\s+(?:\d|FY|fiscal|the\s+(?:start|end|beginning)|(?:January|February|March|April|May|June|July|August|September|October|November|December)\b|then\b|last\b))"
 _REASON_MARKERS = (
     r"in order to", r"so as to", r"so that", r"with the aim of", r"with a view to", r"aimed at",
@@ -116,7 +116,7 @@ def _novel(text: str, known: frozenset[str]) -> tuple[int, int]:
 
 
 def defined_acronym(question: str, acronyms: dict[str, str]) -> str | None:
-    """The acronym a question asks to spell out (``What does GPI stand for?``), if the
+    """The acronym a question asks to spell out (``What does HDB stand for?``), if the
     corpus defines it."""
     match = _DEFINITION_QUESTION.search(question)
     if not match:
@@ -142,7 +142,7 @@ def definition_span(text: str, acronym: str, long_form: str) -> Span | None:
 
 def wh_phrase(question: str) -> list[str]:
     """The words after *which/what* up to a function word, auxiliary, preposition or
-    verb (``which anti-ship missile did`` -> anti-ship, missile); ``kind of`` and
+    verb (``which flat-bottomed boat did`` -> flat-bottomed, boat); ``kind of`` and
     ``type of`` pass the question on to the next noun."""
     for wh in re.finditer(r"\b(?:which|what)\b", question, re.I):
         tokens = _tokens(question[wh.end() :])
@@ -160,7 +160,7 @@ def wh_phrase(question: str) -> list[str]:
             if (words and _is_plural(word) and not words[-1].endswith("s")
                     and k + 1 < len(tokens) and tokens[k + 1].is_word
                     and tokens[k + 1].lower not in _AUXILIARIES | STOPWORDS):
-                break  # "which resolution forbids member states ...": a verb
+                break  # "which resolution forbids night fishing ...": a verb
             words.append(word)
             k += 1
         if words:
@@ -184,7 +184,7 @@ _DEFINING_VERB = r"(?:refers?\s+to|means|is\s+defined\s+as|denotes|is\s+understo
 
 
 def defined_term(question: str) -> str | None:
-    """The term a question asks the meaning of (``What does "extended deterrence"
+    """The term a question asks the meaning of (``What does "harbor dredging"
     mean?``, ``What counts as a ship-to-ship transfer?``), or None."""
     match = _TERM_QUESTION.search(question)
     if not match:
@@ -256,7 +256,7 @@ def _clause_end(text: str, tokens: list[_Token], i: int, *, lists: bool, bare_an
                     j += 1
                     continue
                 if re.match(r"\s*(?:[^\W_][\w.'’-]*\s+){1,2}(?:and|or)\s", text[token.end :]):
-                    j += 1  # a short list of names: "among Japan, the U.S. and the ROK"
+                    j += 1  # a short list of names: "among Ruritania, the U.K. and the Netherlands"
                     continue
                 break
             after_preposition = lower in ("which", "whom") and tokens[j - 1].lower in PREPOSITIONS
@@ -268,7 +268,7 @@ def _clause_end(text: str, tokens: list[_Token], i: int, *, lists: bool, bare_an
                 break
             if (lower in ("and", "or") and not bare_and and not _joins_nouns(tokens, j)
                     and not (lists and re.match(r"[^;:()]*?,\s+(?:and|or)\s", text[token.end :]))):
-                break  # (inside a list that goes on, "nuclear and missile defense policy, and ...")
+                break  # (inside a list that goes on, "harbor and canal safety rules, and ...")
         j += 1
     return j
 
@@ -287,7 +287,7 @@ def _opens_clause(tokens: list[_Token], k: int) -> bool:
 
 def _joins_nouns(tokens: list[_Token], j: int) -> bool:
     """Whether the ``and`` at ``tokens[j]`` joins two nouns rather than two clauses: after
-    a list comma, between names (``Japan, the U.S. and the ROK``), or before a last
+    a list comma, between names (``Ruritania, the U.K. and the Netherlands``), or before a last
     lower-case noun (``incidents and behavior.``)."""
     before = tokens[j - 1].text
     k = j + 1 + (j + 1 < len(tokens) and tokens[j + 1].lower in ("the", "a", "an"))
@@ -306,7 +306,7 @@ def _span(text: str, tokens: list[_Token], i: int, j: int) -> Span | None:
     start, end = tokens[i].start, tokens[j - 1].end
     while end > start and text[end - 1] in " ,;:.":
         if text[end - 1] == "." and re.search(r"\b(?:[A-Z]\.)+$", text[start:end]):
-            break  # keep the period of "U.S."
+            break  # keep the period of "U.K."
         end -= 1
     return Span(start, end, "phrase") if text[start:end].strip() else None
 
@@ -317,9 +317,9 @@ def _noun_phrase(text: str, tokens: list[_Token], head: int, outside: frozenset[
     modifier allowed: ``nuclear and non-nuclear military matters``, ``per- and
     polyfluoroalkyl substances``; not an adverb, a verb after ``to``, nor a word of the
     question outside its wh-phrase, which would be the verb), a name or number right
-    after it, a prepositional tail, a list of the same noun (``labor costs ..., utilities
-    costs, and training relocation costs``) and, when the question asks for a plural,
-    a coordinated noun phrase (``substances (PFAS) and polychlorinated biphenyls``)."""
+    after it, a prepositional tail, a list of the same noun (``fuel costs ..., repair
+    costs, and mooring costs``) and, when the question asks for a plural,
+    a coordinated noun phrase (``compounds (VOCs) and heavy metals``)."""
     i = head
     while i > 0:
         token = tokens[i - 1]
@@ -329,7 +329,7 @@ def _noun_phrase(text: str, tokens: list[_Token], head: int, outside: frozenset[
         if not token.is_word or token.lower.endswith("ly") or _stem(token.text) in outside:
             break
         if i >= 2 and tokens[i - 2].lower == "to" and i < head and token.text[0].islower():
-            break  # "to implement new strategic initiatives": a verb
+            break  # "to implement new harbor rules": a verb
         if token.lower in STOPWORDS:
             if (token.lower in ("and", "or") and i >= 4 and tokens[i - 2].text == "-"
                     and tokens[i - 3].is_word):
@@ -351,7 +351,7 @@ def _noun_phrase(text: str, tokens: list[_Token], head: int, outside: frozenset[
     if j < len(tokens) and tokens[j].text in ("“", '"'):
         close = next((k for k in range(j + 1, min(j + 12, len(tokens))) if tokens[k].text in ("”", '"')), None)
         if close is not None:
-            j = close + 1  # a quoted name: exercise “Yama Sakura 87”
+            j = close + 1  # a quoted name: exercise “Blue Heron 12”
     if j + 2 < len(tokens) and tokens[j].text == "(" and tokens[j + 2].text == ")":
         j += 3  # its acronym
     if plural and j + 1 < len(tokens) and tokens[j].lower in ("and", "or") and tokens[j + 1].is_word:
@@ -387,8 +387,8 @@ def _is_plural(word: str) -> bool:
 
 def _head_positions(tokens: list[_Token], heads: list[str]) -> list[int]:
     """Where the asked-for noun occurs; failing that, where another word of the
-    wh-phrase occurs inside a name (``electronic warfare equipment`` ->
-    ``Network Electronic Warfare System``)."""
+    wh-phrase occurs inside a name (``cargo crane parts`` ->
+    ``Harbor Cargo Crane Works``)."""
     head_stem = _stem(heads[0])
     found = [k for k, t in enumerate(tokens) if t.is_word and _stem(t.text) == head_stem]
     for word in heads[1:]:
@@ -422,7 +422,7 @@ def head_phrase(question: str, text: str, known: frozenset[str]) -> Span | None:
             span = examples
         phrase = span.text(text)
         if asked & _ORDINALS and not asked & _ORDINALS & {w.lower() for w in phrase.split()}:
-            continue  # "the third initiative" is not any initiative
+            continue  # "the third bridge" is not any bridge
         novel, total = _novel(phrase, known)
         score = novel - 0.5 * (total - novel)
         if novel and (best is None or score > best[0]):
@@ -435,7 +435,7 @@ _WHO_VERB = re.compile(r"\s*who\s+([a-z]+)\b", re.I)
 
 def subject_phrase(question: str, text: str, known: frozenset[str]) -> Span | None:
     """For *who <verb> ...*: the noun phrase right before that verb in ``text``
-    (``Who trains on ...`` -> ``U.S. Air Force missile combat crews [train on ...]``)."""
+    (``Who trains on ...`` -> ``Harbor Agency rescue divers [train on ...]``)."""
     match = _WHO_VERB.match(question)
     if not match or match.group(1).lower() in _AUXILIARIES:
         return None
@@ -481,7 +481,7 @@ def marker_clause(question: str, text: str, known: frozenset[str], reason: bool)
 def question_verb(question: str) -> str | None:
     """The main verb of *what ... did/does/could <subject> <verb> ...?*: the first
     lower-case base-form word after the auxiliary that ends the question or precedes a
-    preposition (``did the U.S. reaffirm at ...`` -> reaffirm)."""
+    preposition (``did the Harbor Agency approve at ...`` -> approve)."""
     match = _DO_SUPPORT.search(question)
     if not match:
         return None
@@ -524,7 +524,7 @@ def to_do_clause(question: str, text: str, known: frozenset[str]) -> Span | None
 
 
 def verb_complement(question: str, text: str, known: frozenset[str]) -> Span | None:
-    """What follows the question's verb in ``text`` (``welcomed [the U.S. plan to ...]``)."""
+    """What follows the question's verb in ``text`` (``welcomed [the Harbor Agency's proposal to ...]``)."""
     if _TO_DO.search(question):
         return to_do_clause(question, text, known)
     verb = question_verb(question)
@@ -545,7 +545,7 @@ def verb_complement(question: str, text: str, known: frozenset[str]) -> Span | N
 
 def _known_tail(tokens: list[_Token], i: int, j: int, known: frozenset[str]) -> int:
     """Drop a closing prepositional phrase the question already says (``a new bridge
-    [near the river]`` for *what did they build near the river*)."""
+    [near the lake]`` for *what did they build near the lake*)."""
     for k in range(j - 1, i, -1):
         if tokens[k].lower in PREPOSITIONS:
             tail = [t for t in tokens[k + 1 : j] if t.is_word and t.lower not in STOPWORDS]
@@ -557,7 +557,7 @@ def _known_tail(tokens: list[_Token], i: int, j: int, known: frozenset[str]) -> 
 
 def _keeps_wh_words(question: str, text: str, span: Span) -> bool:
     """A complement must contain the words of the wh-phrase that the sentence has
-    (``what electronic warfare equipment did they observe`` is not answered by the
+    (``what cargo crane parts did they observe`` is not answered by the
     other thing they observed)."""
     wanted = {_stem(w) for w in wh_phrase(question) if w.lower() not in STOPWORDS}
     present = wanted & {_stem(t.text) for t in _tokens(text) if t.is_word}
@@ -576,8 +576,8 @@ def identity_question(question: str) -> str | None:
 
 def identity_phrase(question: str, text: str) -> Span | None:
     """What ``text`` says the named person is: the apposition after the name
-    (``TAKAHASHI Ryo, second year student at ...``, ``LaCamera (Commander, UNC ...)``)
-    or the title before it (``Foreign Minister Kamikawa``)."""
+    (``DUPONT Marie, second year pupil at ...``, ``Moreau (Director, HDB ...)``)
+    or the title before it (``Harbor Minister Dupont``)."""
     name = identity_question(question)
     if not name:
         return None

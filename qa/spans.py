@@ -18,7 +18,7 @@ DATE = re.compile(
       | {_DAY}\s+{_MONTH},?\s+{_YEAR}                                  # 7 February 2025
       | {_MONTH}\s+{_DAY}(?:\s*(?:and|-|–|to)\s*{_DAY})?(?!\d)(?!,?\s*\d{4})   # December 14
       | {_MONTH},?\s+{_YEAR}                                           # April 2013
-      | (?:FY|fiscal\s+year\s+){_YEAR}(?:\s*(?:-|–|to)\s*(?:FY)?{_YEAR})?   # FY2022 to FY2026
+      | (?:FY|fiscal\s+year\s+){_YEAR}(?:\s*(?:-|–|to)\s*(?:FY)?{_YEAR})?   # FY1998 to FY1999
       | (?<![\w,.]){_YEAR}(?![\w])                                     # 2010
       | {_MONTH}                                                       # July
     )""",
@@ -30,7 +30,7 @@ _NUMBER_WORDS = (
 )
 _SCALE = r"(?:\s+(?:hundred|thousand|million|billion|trillion))?"
 _APPROX = r"(?:(?:approximately|about|around|roughly|nearly|almost|over|more than|less than|up to|some)\s+)?"
-_CURRENCY = r"(?:(?:Japanese\s+)?yen|(?:U\.S\.\s+)?dollars?|euros?|pounds?|won|yuan)"
+_CURRENCY = r"(?:yen|dollars?|euros?|pounds?|won|yuan)"
 MONEY = re.compile(
     rf"{_APPROX}(?:[$¥€£]\s?\d[\d,]*(?:\.\d+)?{_SCALE}|\d[\d,]*(?:\.\d+)?{_SCALE}\s+{_CURRENCY})",
     re.I,
@@ -146,7 +146,7 @@ def _trim_span(text: str, start: int, end: int) -> tuple[int, int]:
         start += 1
     while end > start and text[end - 1] in " ,;:)”\"'.":
         if text[end - 1] == "." and re.search(r"\b(?:[A-Z]\.)+$", text[start:end]):
-            break  # keep the period of "U.S." or "D.C."
+            break  # keep the period of "U.K." or "N.Z."
         end -= 1
     return start, end
 
