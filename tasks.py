@@ -21,6 +21,7 @@ VENV = ROOT / ".venv"
 BIN = VENV / ("Scripts" if os.name == "nt" else "bin")
 PYTHON = BIN / "python"
 LOCK = ROOT / "requirements.lock"
+NLP_LOCK = ROOT / "requirements-nlp.txt"  # the spaCy pipeline, pinned by version and hash
 STAMP = VENV / ".installed"
 SAMPLE = "When was the Extended Deterrence Dialogue established?"
 
@@ -40,12 +41,13 @@ def setup() -> None:
     if not PYTHON.exists():
         print(f"creating {VENV}", flush=True)
         venv.EnvBuilder(with_pip=True).create(VENV)
-    inputs = [ROOT / "pyproject.toml", LOCK]
+    inputs = [ROOT / "pyproject.toml", LOCK, NLP_LOCK]
     if STAMP.exists() and all(STAMP.stat().st_mtime >= p.stat().st_mtime for p in inputs):
         return
     sh(PYTHON, "-m", "pip", "install", "--quiet", "--upgrade", "pip")
     # torch is pinned to the CPU build in the lock; an unpinned install would pull CUDA.
     sh(PYTHON, "-m", "pip", "install", "--quiet", "-c", LOCK, "-e", ".[dev]")
+    sh(PYTHON, "-m", "pip", "install", "--quiet", "--no-deps", "--require-hashes", "-r", NLP_LOCK)
     STAMP.write_text("ok\n")
 
 

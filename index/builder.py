@@ -1,4 +1,4 @@
-"""Build an index from a corpus folder: read, parse, chunk, embed, store."""
+"""Build an index from a corpus folder: read, parse, chunk, embed, annotate, store."""
 
 from __future__ import annotations
 
@@ -10,15 +10,18 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from index.acronyms import extract_acronyms
+from index.annotate import annotate, write_annotations
 from index.bm25 import build_bm25, save_bm25
 from index.chunker import chunk_document, embedding_text
 from index.config import BuildConfig
 from index.embedder import Embedder
 from index.errors import CorpusError
+from index.nlp import load_nlp
 from index.reader import printable_path, read_corpus
 from index.records import Chunk, Document, SkippedFile
 from index.store import (
     ACRONYMS,
+    ANNOTATIONS,
     BM25_DIR,
     CHUNKS,
     DENSE,
@@ -79,6 +82,7 @@ def build_index(
     """
     started = time.perf_counter()
     stage = on_stage or (lambda _message: None)
+    nlp = load_nlp(config.nlp_model)  # fail before any work when the pipeline is missing
     with build_lock(index_dir):
         remove_stale_versions(index_dir)  # leftovers of builds that were killed
         stage("reading corpus")
@@ -97,12 +101,15 @@ def build_index(
         texts += [snapshot_text[d][a:b] for d, a, b in sentences]
         all_vectors = embedder.embed(texts, progress=progress)
         vectors, sentence_vectors = all_vectors[: len(chunks)], all_vectors[len(chunks) :]
+        stage(f"annotating {len(sentences)} sentences")
+        annotations = annotate(nlp, sentences, [snapshot_text[d][a:b] for d, a, b in sentences])
         staging = new_version_dir(index_dir)
         try:
             kind = choose_kind(len(chunks), config.vector_kind, config.hnsw_threshold)
             save_vector_index(build_vector_index(vectors, kind), staging / DENSE)
             write_chunks(chunks, staging / CHUNKS)
             save_sentence_vectors(sentences, sentence_vectors, staging)
+            write_annotations(annotations, staging / ANNOTATIONS)
             bm25_dir = staging / BM25_DIR
             bm25_dir.mkdir()
             save_bm25(build_bm25([lexical_text(c) for c in chunks]), bm25_dir)

@@ -10,6 +10,7 @@ from typing import Any
 
 from index.chunker import ChunkSettings
 from index.embedder import DEFAULT_MODEL
+from index.nlp import DEFAULT_NLP_MODEL
 from index.reader import DEFAULT_MAX_FILE_BYTES
 from index.store import FORMAT_VERSION
 from index.tokens import TOKENIZER_NAME
@@ -17,7 +18,10 @@ from index.vectors import DEFAULT_HNSW_THRESHOLD, VECTOR_KINDS
 
 # Modules whose code decides what an index contains: a change to any of them makes
 # existing indexes stale, so users get a rebuild instead of offsets from older code.
-PIPELINE_MODULES = ("structure", "sentences", "chunker", "acronyms", "lexical", "bm25", "builder")
+PIPELINE_MODULES = (
+    "structure", "sentences", "chunker", "acronyms", "lexical", "bm25", "builder", "textfold",
+    "annotate",
+)
 
 
 @lru_cache(maxsize=1)
@@ -39,6 +43,7 @@ class BuildConfig:
         vector_kind: ``auto``, ``flat`` or ``hnsw``.
         hnsw_threshold: with ``auto``, the vector count from which HNSW is used.
         max_file_bytes: corpus files larger than this are skipped.
+        nlp_model: the spaCy pipeline that annotates every sentence.
     """
 
     model: str = DEFAULT_MODEL
@@ -46,6 +51,7 @@ class BuildConfig:
     vector_kind: str = "auto"
     hnsw_threshold: int = DEFAULT_HNSW_THRESHOLD
     max_file_bytes: int = DEFAULT_MAX_FILE_BYTES
+    nlp_model: str = DEFAULT_NLP_MODEL
 
     def __post_init__(self) -> None:
         if self.vector_kind not in VECTOR_KINDS:
@@ -64,4 +70,5 @@ class BuildConfig:
             "vector_kind": self.vector_kind,
             "hnsw_threshold": self.hnsw_threshold,
             "max_file_bytes": self.max_file_bytes,
+            "nlp_model": self.nlp_model,
         }

@@ -29,3 +29,7 @@ class IndexLocked(QAError):
 
 class ConfigError(QAError):
     """A setting has a value that cannot be used."""
+
+
+class NlpModelError(QAError):
+    """The spaCy pipeline named by ``QA_NLP_MODEL`` is missing or cannot be loaded."""

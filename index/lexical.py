@@ -6,6 +6,8 @@ import re
 from functools import lru_cache
 from typing import Any
 
+from index.textfold import fold_plain
+
 # A compact English stop list: function words only, so content words like "first",
 # "two" or "state" keep their weight.
 STOPWORDS = frozenset(
@@ -24,8 +26,9 @@ def _stemmer() -> Any:
 
 def words(text: str) -> list[str]:
     """Lower-cased words of letters and digits (any script), possessives folded
-    (``Lyon's`` -> ``lyon``)."""
-    return [fold_possessive(w) for w in _TOKEN.findall(text.lower())]
+    (``Lyon's`` -> ``lyon``); soft hyphens and zero-width characters do not split
+    a word."""
+    return [fold_possessive(w) for w in _TOKEN.findall(fold_plain(text).lower())]
 
 
 def fold_possessive(word: str) -> str:

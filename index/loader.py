@@ -9,6 +9,7 @@ from typing import Any
 
 import numpy as np
 
+from index.annotate import Annotation, read_annotations
 from index.bm25 import load_bm25
 from index.config import BuildConfig
 from index.errors import CorruptIndex, IndexNotFound
@@ -16,6 +17,7 @@ from index.reader import corpus_fingerprint
 from index.records import Chunk
 from index.store import (
     ACRONYMS,
+    ANNOTATIONS,
     BM25_DIR,
     CHUNKS,
     DENSE,
@@ -41,6 +43,7 @@ class LoadedIndex:
     acronyms: dict[str, str]
     sentence_rows: dict[tuple[str, int, int], int] = field(default_factory=dict)
     sentence_vectors: np.ndarray | None = None
+    annotations: dict[tuple[str, int, int], Annotation] = field(default_factory=dict)
     by_id: dict[str, int] = field(init=False)
 
     def __post_init__(self) -> None:
@@ -89,12 +92,14 @@ def _load_version(version: Path, digest: str | None, verify: bool) -> LoadedInde
         bm25 = load_bm25(version / BM25_DIR)
         acronyms = json.loads((version / ACRONYMS).read_text("utf-8"))
         sentence_rows, sentence_vectors = load_sentence_vectors(version)
+        annotations = read_annotations(version / ANNOTATIONS)
     except (OSError, ValueError, KeyError, TypeError, RuntimeError, EOFError) as exc:
         raise CorruptIndex(f"index in {version} cannot be read ({exc}); {REBUILD_HINT}") from exc
     if int(vectors.ntotal) != len(chunks):
         raise CorruptIndex(f"index in {version} is inconsistent; {REBUILD_HINT}")
     return LoadedIndex(
-        version, manifest, chunks, vectors, bm25, acronyms, sentence_rows, sentence_vectors
+        version, manifest, chunks, vectors, bm25, acronyms, sentence_rows, sentence_vectors,
+        annotations,
     )
 
 

@@ -5,7 +5,8 @@ Layout of the index folder::
     CURRENT              "<version folder> <SHA-256 of its manifest>" (replaced atomically)
     .lock                held (flock) by the process that is building
     v-<time>-<rand>/     one complete index: manifest.json, chunks.jsonl, dense.faiss,
-                         acronyms.json, sentences.*, bm25/*
+                         acronyms.json, sentences.*,
+                         annotations.jsonl, bm25/*
     v-<time>-<rand>.tmp/ a version being written (or left by a build that was killed)
 
 A build writes a new ``.tmp`` folder, fsyncs it, renames it, then replaces ``CURRENT``;
@@ -37,7 +38,7 @@ import numpy as np
 from index.errors import CorruptIndex, IndexLocked, IndexNotFound
 from index.records import Chunk
 
-FORMAT_VERSION = 1
+FORMAT_VERSION = 2
 CURRENT = "CURRENT"
 MANIFEST = "manifest.json"
 CHUNKS = "chunks.jsonl"
@@ -46,7 +47,8 @@ ACRONYMS = "acronyms.json"
 BM25_DIR = "bm25"
 SENTENCES = "sentences.json"
 SENTENCE_VECTORS = "sentences.npy"
-REQUIRED_FILES = (CHUNKS, DENSE, ACRONYMS, SENTENCES, SENTENCE_VECTORS)
+ANNOTATIONS = "annotations.jsonl"
+REQUIRED_FILES = (CHUNKS, DENSE, ACRONYMS, SENTENCES, SENTENCE_VECTORS, ANNOTATIONS)
 REBUILD_HINT = "rebuild with: qa index --force"
 _SHA256 = re.compile(r"[0-9a-f]{64}")
 

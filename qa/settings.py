@@ -11,6 +11,7 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 from index.chunker import ChunkSettings
 from index.config import BuildConfig
 from index.embedder import DEFAULT_MODEL
+from index.nlp import DEFAULT_NLP_MODEL
 
 
 class Settings(BaseSettings):
@@ -26,6 +27,7 @@ class Settings(BaseSettings):
     vector_kind: Literal["auto", "flat", "hnsw", "ivf"] = "auto"
     hnsw_threshold: int = Field(50_000, ge=1)
     max_file_mb: float = Field(10.0, gt=0)
+    nlp_model: str = DEFAULT_NLP_MODEL  # spaCy pipeline (package name or path)
 
     # Retrieval and answering
     k: int = Field(5, ge=1, le=50)
@@ -53,4 +55,5 @@ class Settings(BaseSettings):
             vector_kind=self.vector_kind,
             hnsw_threshold=self.hnsw_threshold,
             max_file_bytes=int(self.max_file_mb * 1024 * 1024),
+            nlp_model=self.nlp_model,
         )
