@@ -17,7 +17,7 @@ from eval.gold import GoldItem, default_gold_path, load_gold
 from eval.report import headline_rows, write_report
 from eval.runner import SYSTEMS, Suite, ThresholdChoice, fit_threshold, run_suite, suite_to_dict
 from index.errors import QAError
-from qa.params import save_params
+from qa.reader.model import save_model
 from qa.service import QAService
 
 
@@ -104,7 +104,9 @@ def calibrate(
         ),
         **asdict(choice),
     }
-    save_params(replace(service.params, threshold=choice.threshold), record, calibration_file)
+    note = (f"threshold from qa eval --calibrate on {suite.gold} ({suite.split}): "
+            f"{record['rule']}")
+    save_model(replace(service.model, threshold=choice.threshold), note, calibration_file)
     return choice
 
 

@@ -433,7 +433,7 @@ def uncached(service: QAService) -> QAService:
     if service.settings.cache_size == 0:
         return service
     settings = service.settings.model_copy(update={"cache_size": 0})
-    twin = QAService(settings, embedder=service.embedder, params=service.params)
+    twin = QAService(settings, embedder=service.embedder, model=service.model)
     twin.open(rebuild=False)
     return twin
 
@@ -505,4 +505,4 @@ def run_suite(
     """
     evaluator = uncached(service)
     runs = {mode: run_system(evaluator, items, mode, k, progress) for mode in systems}
-    return Suite(gold, split, k, evaluator.params.threshold, runs)
+    return Suite(gold, split, k, evaluator.model.threshold, runs)

@@ -27,7 +27,8 @@ def _parser() -> argparse.ArgumentParser:
 
     def common(p: argparse.ArgumentParser) -> None:
         p.add_argument("--corpus", type=Path, help="corpus folder (default: ./corpus)")
-        p.add_argument("--index-dir", type=Path, help="index folder (default: ./.qa_index)")
+        p.add_argument("--index-dir", type=Path, help="index folder (default: ./.qa_index; "
+                       "with --corpus, a folder of its own under it)")
 
     p = sub.add_parser("index", help="build the index (or check it with --check)")
     common(p)
@@ -76,7 +77,21 @@ def _settings(args: argparse.Namespace) -> Any:
     for name in ("host", "port"):
         if getattr(args, name, None) is not None:
             overrides[name] = getattr(args, name)
-    return Settings(**overrides)
+    settings = Settings(**overrides)
+    if "corpus_dir" in overrides and "index_dir" not in overrides:
+        # Another corpus gets an index of its own, so the default one is not rebuilt.
+        settings = settings.model_copy(update={"index_dir": corpus_index_dir(settings)})
+    return settings
+
+
+def corpus_index_dir(settings: Any) -> Path:
+    """The index folder of a corpus given with --corpus: ``<index_dir>/corpora/<name>-<hash>``."""
+    import hashlib
+
+    resolved = str(Path(settings.corpus_dir).resolve())
+    digest = hashlib.sha256(resolved.encode("utf-8", "surrogateescape")).hexdigest()[:10]
+    name = "".join(c if c.isalnum() or c in "-_" else "-" for c in Path(resolved).name)[:40]
+    return Path(settings.index_dir) / "corpora" / f"{name or 'corpus'}-{digest}"
 
 
 def main(argv: Sequence[str] | None = None) -> int:

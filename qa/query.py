@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 from functools import lru_cache
+from typing import Any
 
 from index.lexical import content_words, stem
 from qa.phrases import defined_acronym, defined_term, identity_question, open_heads
@@ -40,7 +41,7 @@ _HEAD_TYPES: dict[str, tuple[str, ...]] = {
 class Concept:
     """One thing the question mentions, matched by its own words or an equivalent form.
 
-    A plain word has one stem and no alternative; an acronym (``GPI``) has its long form's
+    A plain word has one stem and no alternative; an acronym (``HDB``) has its long form's
     stems as the alternative, and a long form has the acronym.
     """
 
@@ -73,6 +74,11 @@ class Query:
     counted: frozenset[str] = frozenset()  # stems of what "how many ..." counts
     defines: str | None = None  # the acronym a "what does X stand for" question asks about
     term: str | None = None  # the term a "what does X mean" question asks about
+    wh: str | None = None  # the question word (who, when, which, how, ...)
+    lemmas: frozenset[str] = frozenset()  # lower-case lemmas of the question's content words
+    verb: str | None = None  # lemma of the question's main verb ("begin", "relocate")
+    focus: str | None = None  # lemma of the noun the wh-word asks about ("year", "prefecture")
+    role: str | None = None  # the asked-for phrase's role: "subject", "object" or "oblique"
 
 
 def answer_type(question: str) -> str | None:
@@ -94,6 +100,12 @@ def answer_type(question: str) -> str | None:
             if head in heads:
                 return name
     return None
+
+
+def head_type(lemma: str) -> str | None:
+    """The answer type a head noun asks for (``country`` -> place), or None."""
+    word = _singular(lemma)
+    return next((name for name, heads in _HEAD_TYPES.items() if word in heads), None)
 
 
 _AUX = frozenset("is was are were does did do has have had can could will would should".split())
@@ -118,7 +130,7 @@ def _singular(word: str) -> str:
 def head_word(question: str) -> str | None:
     """The noun a *which*/*what* question asks for, singular, or None.
 
-    ``which (U.S.) state`` -> state; ``what is the full title of`` -> title; ``what did the
+    ``which (U.K.) county`` -> county; ``what is the full title of`` -> title; ``what did the
     minister say`` -> None (a noun after an auxiliary verb is the subject, not the head).
     """
     match = _HEAD_AFTER_BE.search(question)
@@ -133,7 +145,7 @@ def head_word(question: str) -> str | None:
                 return _singular(word)
     heads = open_heads(question)
     if heads and _singular(heads[0]) in _KNOWN_HEADS:
-        return _singular(heads[0])  # "which U.S. Army Pacific commanding general"
+        return _singular(heads[0])  # "which Lyon Harbor Board deputy general"
     return None
 
 
@@ -199,25 +211,68 @@ def date_granularity(question: str) -> str | None:
     return None
 
 
-_COUNTED = re.compile(r"\bhow many\s+((?:[A-Za-z.'’-]+\s+){0,3}?[A-Za-z'’-]+)\s+(?:are|is|were|was|do|does|did|have|has|had|will|would|can|could|in|of|on|at|for|by|that|who|which|make|participated|live|took)\b", re.I)
+_WH_WORDS = frozenset("who whom whose when where which what why how".split())
+_LIGHT_VERBS = frozenset("be do have".split())
+_CLASS_NOUNS = frozenset("kind type sort form".split())
 
 
-def counted_words(question: str) -> frozenset[str]:
-    """Stems of the thing a *how many* question counts (``how many U.S. Marines`` ->
-    {marin}); empty when the question is not of that form."""
-    match = _COUNTED.search(question)
-    if not match:
-        return frozenset()
-    return frozenset(stem(content_words(match.group(1))))
+def parse_question(doc: Any) -> dict[str, Any]:
+    """The wh-word, content lemmas, main verb and focus noun of a parsed question.
+
+    Args:
+        doc: the question parsed by the spaCy pipeline (tagger, parser, lemmatizer).
+    """
+    words = [t for t in doc if not t.is_punct and not t.is_space]
+    wh = next((t for t in words if t.lower_ in _WH_WORDS), None)
+    lemmas = frozenset(t.lemma_.lower() for t in words
+                       if not t.is_stop and t.lower_ not in _WH_WORDS and t.is_alpha)
+    verbs = [t for t in words if t.pos_ == "VERB" and t.lemma_.lower() not in _LIGHT_VERBS]
+    root = next((t for t in words if t.dep_ == "ROOT"), None)
+    verb = root if root is not None and root in verbs else (verbs[0] if verbs else None)
+    focus = None
+    if wh is not None and wh.dep_ == "det" and wh.head.pos_ in ("NOUN", "PROPN"):
+        focus = wh.head  # "which prefecture", "what year"
+        if focus.lemma_.lower() in _CLASS_NOUNS:  # "what kind of fishing" asks about fishing
+            focus = next((c for p in focus.children if p.lower_ == "of"
+                          for c in p.children if c.dep_ == "pobj"), focus)
+    elif wh is not None and wh.lower_ in ("what", "which"):
+        focus = next((t for t in words if t.dep_ in ("nsubj", "attr") and t.pos_ == "NOUN"
+                      and t.i > wh.i), None)  # "what is the purpose of ..."
+    asked = wh.head if wh is not None and wh.dep_ == "det" else wh
+    many = next((t for t in words if t.lower_ == "many" and t.head.pos_ == "NOUN"), None)
+    counted = frozenset(stem([c.lower_ for c in many.head.children if c.dep_ == "compound"]
+                             + [many.head.lower_])) if many is not None else frozenset()
+    return {
+        "counted": counted,
+        "role": dependency_role(asked.dep_) if asked is not None else None,
+        "wh": wh.lower_ if wh is not None else None,
+        "lemmas": lemmas,
+        "verb": verb.lemma_.lower() if verb is not None else None,
+        "focus": focus.lemma_.lower() if focus is not None else None,
+    }
 
 
-def analyse(question: str, acronyms: dict[str, str]) -> Query:
-    """Expand and type a question."""
+_ROLES = {"nsubj": "subject", "nsubjpass": "subject", "csubj": "subject", "dobj": "object",
+          "attr": "object", "oprd": "object", "pobj": "oblique", "npadvmod": "oblique",
+          "advmod": "oblique"}
 
+
+def dependency_role(dep: str) -> str | None:
+    """The grammatical role a dependency label stands for (subject, object, oblique)."""
+    return _ROLES.get(dep)
+
+
+def analyse(question: str, acronyms: dict[str, str], nlp: Any = None) -> Query:
+    """Expand and type a question; with ``nlp`` (a spaCy pipeline) also parse it."""
+    parsed = parse_question(nlp(question, disable=["ner"])) if nlp is not None else {}
     expanded = expand_acronyms(question, acronyms)
     defined = defined_acronym(question, acronyms)
     kind = answer_type(question)
     head = head_word(question)
+    focus = parsed.get("focus")
+    counted = parsed.pop("counted", frozenset())
+    if kind is None and focus and not identity_question(question):
+        kind = head_type(focus)  # "which country's behavior": the parser's focus noun
     return Query(
         text=question,
         expanded=expanded,
@@ -227,7 +282,8 @@ def analyse(question: str, acronyms: dict[str, str]) -> Query:
         concepts=concepts(question, acronyms),
         granularity=date_granularity(question) if kind == "date" else None,
         head=stem([head])[0] if head else None,
-        counted=counted_words(question) if kind == "quantity" else frozenset(),
+        counted=counted if kind == "quantity" else frozenset(),
         defines=defined,
         term=None if defined else defined_term(question),
+        **parsed,
     )

@@ -10,17 +10,20 @@ import threading
 from collections import OrderedDict
 from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
+from typing import Any
 
 from index.builder import BuildReport, build_index
 from index.embedder import Embedder, make_embedder
 from index.errors import CorruptIndex, IndexNotFound
 from index.loader import IndexStatus, LoadedIndex, check_index, load_index
-from qa.answerer import Answerer, AnswerParams
+from index.nlp import load_nlp
 from qa.errors import InvalidQuestion, NotFound
-from qa.params import load_params
-from qa.query import analyse
+from qa.query import Query, analyse
+from qa.reader import ExtractiveReader
+from qa.reader.features import FEATURES
+from qa.reader.model import ReaderModel, load_model
 from qa.records import Answer, Passage
-from qa.retriever import Retriever
+from qa.retriever import Hit, Retriever
 from qa.settings import Settings
 
 
@@ -30,7 +33,7 @@ class _Loaded:
 
     index: LoadedIndex
     retriever: Retriever
-    answerer: Answerer
+    reader: ExtractiveReader
     documents: frozenset[str]
 
 
@@ -40,18 +43,18 @@ class QAService:
     Args:
         settings: the tool's settings.
         embedder: the embedding model (built from the settings when omitted).
-        params: answer parameters (from the calibration file when omitted).
+        model: the reader's fitted models (from ``qa/reader/model.json`` when omitted).
     """
 
     def __init__(
         self,
         settings: Settings,
         embedder: Embedder | None = None,
-        params: AnswerParams | None = None,
+        model: ReaderModel | None = None,
     ) -> None:
         self.settings = settings
         self.embedder: Embedder = embedder or make_embedder(settings.model)
-        self.params = params or load_params(threshold=settings.abstain_threshold)
+        self.model = model or load_model(threshold=settings.abstain_threshold, expected=FEATURES)
         self._loaded: _Loaded | None = None
         self._cache: OrderedDict[tuple[str, int, str], Answer] = OrderedDict()
         self._lock = threading.Lock()
@@ -142,7 +145,7 @@ class QAService:
             dense_weight=s.dense_weight,
             candidates=s.candidates,
         )
-        loaded = _Loaded(index, retriever, Answerer(index, self.params),
+        loaded = _Loaded(index, retriever, ExtractiveReader(index, self.model),
                          frozenset(c.doc_id for c in index.chunks))
         with self._lock:
             self._loaded = loaded
@@ -193,13 +196,10 @@ class QAService:
             if cached is not None and self._loaded is loaded:
                 self._cache.move_to_end(key)
                 return cached
-        query = analyse(question, loaded.index.acronyms)
+        query, hits, vector = self.prepare(question, k, mode)
         # The baselines (mode dense or bm25) change only how passages are retrieved; the
         # answer step is the same, except that only our system adds sentence-level search.
-        vector = loaded.retriever.embed_query(query.expanded)
-        depth = max(k, loaded.answerer.params.passages)
-        hits = loaded.retriever.search(query.expanded, depth, mode=mode, vector=vector)
-        answer = loaded.answerer.answer(query, hits, vector, sentence_search=mode == "hybrid")
+        answer = loaded.reader.read(query, hits, vector, sentence_search=mode == "hybrid")
         if len(answer.passages) > k:
             answer = _with_passages(answer, answer.passages[:k])
         if self.settings.cache_size > 0:
@@ -210,6 +210,16 @@ class QAService:
                         self._cache.popitem(last=False)
         return answer
 
+    def prepare(self, question: str, k: int, mode: str = "hybrid") -> tuple[Query, list[Hit], Any]:
+        """The parsed question, its hits (at least as deep as the reader reads) and its
+        embedding: everything the reader takes."""
+        loaded = self.loaded
+        query = analyse(question, loaded.index.acronyms, load_nlp(self.settings.nlp_model))
+        vector = loaded.retriever.embed_query(query.expanded)
+        depth = max(k, loaded.reader.params.passages)
+        hits = loaded.retriever.search(query.expanded, depth, mode=mode, vector=vector)
+        return query, hits, vector
+
     def search(self, query: str, k: int | None = None, mode: str = "hybrid") -> list[Passage]:
         """Ranked passages for a query (no answer extraction)."""
         query = self.validate_question(query)
@@ -217,7 +227,7 @@ class QAService:
         loaded = self.loaded
         analysed = analyse(query, loaded.index.acronyms)
         hits = loaded.retriever.search(analysed.expanded, k, mode=mode)
-        return [loaded.answerer.passage(h) for h in hits]
+        return [loaded.reader.passage(h) for h in hits]
 
     def passage(self, chunk_id: str) -> Passage:
         """One passage by its chunk id.

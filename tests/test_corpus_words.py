@@ -39,7 +39,7 @@ ENGLISH = frozenset(
     city prefecture state base camp facility island school university area station airport
     english
     return self lower open group block future new status space white host action fields force
-    special training code point support work plus system way access control supply
+    special training code point support work plus system way access control supply compound
     """.split()
 )
 

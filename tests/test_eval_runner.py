@@ -31,7 +31,7 @@ from eval.runner import (
     uncached,
 )
 from qa.cli import _parser, main
-from qa.params import load_params
+from qa.reader.model import load_model
 from qa.records import Answer, Citation, Passage
 
 # One paragraph per document, so each is a single chunk and a question's evidence is in
@@ -353,7 +353,7 @@ def test_evaluation_bypasses_the_answer_cache(make_service: Any) -> None:
     cached.open()
     twin = uncached(cached)
     assert cached.settings.cache_size > 0 and twin.settings.cache_size == 0
-    assert twin.params == cached.params and twin.embedder is cached.embedder
+    assert twin.model is cached.model and twin.embedder is cached.embedder
     assert uncached(twin) is twin
 
 
@@ -435,22 +435,24 @@ def test_write_report_creates_the_folder(tmp_path: Path) -> None:
 def test_calibrate_writes_the_fitted_threshold(
     service: Any, gold_file: Path, tmp_path: Path, capsys: Any
 ) -> None:
-    target = tmp_path / "calibration.json"
+    target = tmp_path / "model.json"
     args = eval_args("--gold", str(gold_file), "--no-baselines", "--calibrate", "--json")
     assert run_eval_command(args, service, calibration_file=target) == 0
     captured = capsys.readouterr()
     out = json.loads(captured.out)
     assert "abstention threshold set to" in captured.err
     saved = json.loads(target.read_text("utf-8"))
-    threshold = saved["params"]["threshold"]
+    threshold = saved["threshold"]
     expected = fit_threshold(
         [q["confidence"] for q in out["questions"]], [not q["golds"] for q in out["questions"]]
     )
     assert threshold == expected.threshold == out["calibration"]["threshold"]
-    assert saved["dev"]["abstention_recall"] == expected.abstention_recall
-    assert saved["dev"]["split"] == "all" and saved["dev"]["questions"] == len(GOLD)
-    # Only the threshold changes; the rest of the answer parameters are kept.
-    assert load_params(target) == replace(service.params, threshold=threshold)
+    assert "--calibrate" in saved["fitted"] and "(all)" in saved["fitted"]
+    # Only the threshold changes; the fitted models are kept.
+    reloaded = load_model(target)
+    assert reloaded.threshold == threshold
+    assert reloaded.ranker.to_dict() == service.model.ranker.to_dict()
+    assert reloaded.confidence.to_dict() == service.model.confidence.to_dict()
 
 
 def test_missing_or_malformed_gold_is_one_clear_error(

@@ -201,19 +201,6 @@ def test_real_chapter_definitions(real_service: Any) -> None:
     assert real_service.ask("What does PFAS stand for?").answer == "per- and polyfluoroalkyl substances"
 
 
-def test_overlapping_spans_merge_and_titles_pick_the_person() -> None:
-    from qa.answerer import _merge_overlapping, _titled_as_asked
-    from qa.query import analyse
-    from qa.spans import find_spans
-
-    text = "The talks were attended by Foreign Minister Dupont and Defense Minister MARTIN Claire."
-    merged = [s.text(text) for s in _merge_overlapping(find_spans(text, "person"))]
-    assert "Defense Minister MARTIN Claire" in merged
-    query = analyse("Who was France's defense minister at the talks?", {})
-    assert _titled_as_asked("Defense Minister MARTIN Claire", query)
-    assert not _titled_as_asked("Foreign Minister Dupont", query)
-
-
 def test_real_chapter_person_by_title(real_service: Any) -> None:
     answer = real_service.ask("Who was Japan's defense minister at the July \"2+2\" meeting?")
     assert answer.answer is not None and "KIHARA" in answer.answer
@@ -259,10 +246,8 @@ def test_real_chapter_footnote_defines_a_term(real_service: Any) -> None:
 
 def test_who_questions_about_groups_get_the_subject() -> None:
     from qa.phrases import subject_phrase
-    from qa.spans import find_spans
 
     text = "At the range, Canadian Army artillery crews train on Howitzer Model II drills."
-    assert [s.text(text) for s in find_spans(text, "person")] == []  # "Model II" is no person
     question = "Who trains on the Howitzer drills?"
     span = subject_phrase(question, text, known(question))
     assert span is not None and span.text(text) == "Canadian Army artillery crews"
@@ -318,12 +303,8 @@ def test_how_questions_take_a_means_or_cause_not_a_purpose() -> None:
     assert span is not None and span.text(text) == "through exchanges between schools"
 
 
-def test_compound_modifiers_are_not_names_and_quoted_names_join_their_noun() -> None:
-    from qa.spans import find_spans
-
+def test_quoted_names_join_their_noun() -> None:
     text = "They observed the Canada-U.S.-Mexico command post exercise “Blue Harbor 5” in May."
-    names = [s.text(text) for s in find_spans(text, "name")]
-    assert "Canada-U.S.-Mexico" not in names and "Blue Harbor 5" in names
     question = "Which command post exercise did they observe?"
     span = head_phrase(question, text, known(question))
     assert span is not None and "command post exercise “Blue Harbor 5”" in span.text(text)
@@ -346,22 +327,6 @@ def test_reason_markers() -> None:
     question = "Why have they worked together?"
     span = marker_clause(question, text, known(question), reason=True)
     assert span is not None and span.text(text) == "because the threat grew"  # not "since 2006"
-
-
-@pytest.mark.parametrize(
-    ("text", "places"),
-    [
-        ("The talks were held in Cheyenne, Wyoming in June.", ["Cheyenne, Wyoming"]),
-        ("Established at Yokota Air Base, UNC-R has four staff members.", ["Yokota Air Base"]),
-        ("The minister visited the city in August.", []),
-        ("The office moved to Seoul (South Korea) in July 1957.", ["Seoul"]),
-    ],
-)
-def test_place_recognizer_keeps_times_and_acronyms_out(text: str, places: list[str]) -> None:
-    from qa.answerer import _merge_overlapping
-    from qa.spans import find_spans
-
-    assert [s.text(text) for s in _merge_overlapping(find_spans(text, "place"))] == places
 
 
 @pytest.mark.parametrize(
