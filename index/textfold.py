@@ -54,5 +54,5 @@ def fold_plain(text: str) -> str:
 
 def clean_question(text: str) -> str:
     """A question as typed, NFKC-normalised, without format characters, trimmed."""
-    normal = unicodedata.normalize("NFKC", text)
-    return " ".join(fold_plain(normal).split())
+    plain = fold_plain(unicodedata.normalize("NFKC", text))
+    return unicodedata.normalize("NFKC", " ".join(plain.split()))

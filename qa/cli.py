@@ -150,14 +150,16 @@ def cmd_index(args: argparse.Namespace) -> int:
 
 
 def _open_service(args: argparse.Namespace) -> Any:
+    from index.nlp import load_nlp
     from index.reader import read_corpus
     from qa.service import QAService
 
     service = QAService(_settings(args))
     status = service.status()
     if not status.current:
-        # Fail on an unusable corpus with one line, before announcing a build.
+        # Fail on an unusable corpus or NLP pipeline with one line, before announcing a build.
         read_corpus(service.settings.corpus_dir, service.settings.build_config().max_file_bytes)
+        load_nlp(service.settings.nlp_model)
         print("building the index: " + "; ".join(status.reasons), file=sys.stderr)
     service.open(rebuild=True, progress=not status.current)
     return service

@@ -235,9 +235,10 @@ def parse_question(doc: Any) -> dict[str, Any]:
         if focus.lemma_.lower() in _CLASS_NOUNS:  # "what kind of fishing" asks about fishing
             focus = next((c for p in focus.children if p.lower_ == "of"
                           for c in p.children if c.dep_ == "pobj"), focus)
-    elif wh is not None and wh.lower_ in ("what", "which"):
+    elif wh is not None and wh.lower_ in ("what", "which") and root is not None \
+            and root.lemma_ == "be":  # "what is the purpose of ...": the noun after "be"
         focus = next((t for t in words if t.dep_ in ("nsubj", "attr") and t.pos_ == "NOUN"
-                      and t.i > wh.i), None)  # "what is the purpose of ..."
+                      and t.i > wh.i), None)
     asked = wh.head if wh is not None and wh.dep_ == "det" else wh
     many = next((t for t in words if t.lower_ == "many" and t.head.pos_ == "NOUN"), None)
     counted = frozenset(stem([c.lower_ for c in many.head.children if c.dep_ == "compound"]

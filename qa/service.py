@@ -17,6 +17,7 @@ from index.embedder import Embedder, make_embedder
 from index.errors import CorruptIndex, IndexNotFound
 from index.loader import IndexStatus, LoadedIndex, check_index, load_index
 from index.nlp import load_nlp
+from index.textfold import clean_question
 from qa.errors import InvalidQuestion, NotFound
 from qa.query import Query, analyse
 from qa.reader import ExtractiveReader
@@ -169,7 +170,8 @@ class QAService:
     # -- queries ---------------------------------------------------------------------
 
     def validate_question(self, question: str) -> str:
-        """The question stripped, or InvalidQuestion when it cannot be asked."""
+        """The question in its plain form (NFKC, no format characters such as zero-width
+        spaces, one space between words), or InvalidQuestion when it cannot be asked."""
         if not isinstance(question, str) or not question.strip():
             raise InvalidQuestion("the question is empty")
         if len(question) > self.settings.max_question_chars:
@@ -177,7 +179,10 @@ class QAService:
                 f"the question is too long ({len(question)} characters; "
                 f"the limit is {self.settings.max_question_chars})"
             )
-        return question.strip()
+        plain = clean_question(question)
+        if not any(c.isalnum() for c in plain):
+            raise InvalidQuestion("the question has no words (no letter or digit)")
+        return plain
 
     def ask(self, question: str, k: int | None = None, mode: str = "hybrid") -> Answer:
         """Answer a question with citations, or abstain.

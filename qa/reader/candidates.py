@@ -176,6 +176,12 @@ def _chunk_type(view: SentenceView, first: int, last: int) -> str:
     return head_type(root.lemma.lower()) or "other" if root.pos == "NOUN" else "other"
 
 
+def definitions(query: Query, sentence: ScoredSentence, view: SentenceView | None,
+                acronyms: dict[str, str]) -> list[Candidate]:
+    """Only the definitions a sentence gives of the acronym or term asked about."""
+    return [c for c in generate(query, sentence, view, acronyms) if "definition" in c.kinds]
+
+
 def _rule_spans(query: Query, sentence: ScoredSentence, acronyms: dict[str, str]) -> list[Span]:
     """What the English rules propose: typed patterns, definitions and open phrases."""
     text = sentence.text

@@ -17,7 +17,7 @@ from index.chunker import section_label
 from index.lexical import content_words, stem
 from index.loader import LoadedIndex
 from qa.query import Query
-from qa.reader.candidates import Candidate, SentenceView, generate
+from qa.reader.candidates import Candidate, SentenceView, definitions, generate
 from qa.reader.features import FEATURES, Anchors, featurize, matrix
 from qa.reader.model import ReaderModel
 from qa.reader.sentences import ScoredSentence, SentenceParams, SentenceScorer
@@ -74,11 +74,19 @@ class ExtractiveReader:
         rows: list[list[float]] = []
         for rank, sentence in enumerate(sentences[:SENTENCES_READ]):
             view = self._view(sentence)
-            anchors = Anchors(query, view)
+            anchors = Anchors(query, view, self.scorer.idf, self.scorer.max_idf)
             for candidate in generate(query, sentence, view, self.index.acronyms):
                 candidates.append(candidate)
                 rows.append(featurize(query, candidate, view, rank, self.scorer.idf,
                                       self.scorer.max_idf, anchors))
+        if query.defines or query.term:  # a definition may sit in any sentence of the pool
+            for rank, sentence in enumerate(sentences[SENTENCES_READ:], SENTENCES_READ):
+                view = self._view(sentence)
+                anchors = Anchors(query, view, self.scorer.idf, self.scorer.max_idf)
+                for candidate in definitions(query, sentence, view, self.index.acronyms):
+                    candidates.append(candidate)
+                    rows.append(featurize(query, candidate, view, rank, self.scorer.idf,
+                                          self.scorer.max_idf, anchors))
         x = matrix(rows)
         logits = self.model.ranker.logits(x) if len(rows) else np.zeros(0)
         return Scored(sentences, candidates, x, logits)

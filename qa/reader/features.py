@@ -41,7 +41,7 @@ FEATURES: tuple[str, ...] = (
     "root_subject", "root_object", "root_appos", "length", "long", "granularity_ok",
     "granularity_bad", "counted_ok", "proper", "edge_known", "verb_near", "focus_root",
     "left_match", "right_match", "attach_near", "anchors_inside", "role_match",
-    "definition_asked", "typed_left",
+    "definition_asked", "typed_left", "phrase_anchors",
 )
 
 
@@ -49,9 +49,11 @@ class Anchors:
     """The tokens of a sentence that the question names, and each token's distance in the
     dependency tree to the nearest of them; computed once per question and sentence."""
 
-    def __init__(self, query: Query, view: SentenceView | None) -> None:
+    def __init__(self, query: Query, view: SentenceView | None, idf: dict[str, float],
+                 max_idf: float) -> None:
         self.tokens: frozenset[int] = frozenset()
         self.distance: list[int] = []
+        self.weight: dict[int, float] = {}
         if view is None:
             return
         known = set(query.terms)
@@ -60,6 +62,7 @@ class Anchors:
         self.tokens = frozenset(i for i, (t, w) in enumerate(zip(view.tokens, words, strict=True))
                                 if t.pos not in ("PUNCT", "SPACE", "DET", "ADP", "AUX", "CCONJ", "PART")
                                 and (t.lemma.lower() in lemmas or w in known))
+        self.weight = {i: idf.get(words[i], max_idf) for i in self.tokens}
         far = len(view.tokens) + 1
         self.distance = [0 if i in self.tokens else far for i in range(len(view.tokens))]
         frontier = list(self.tokens)
@@ -85,49 +88,98 @@ def featurize(query: Query, candidate: Candidate, view: SentenceView | None, ran
         idf: stem -> inverse document frequency; max_idf: its maximum.
         anchors: the sentence's tokens named by the question.
     """
+    named = {
+        **_sentence_features(candidate, rank),
+        **_type_features(query, candidate),
+        **_lexical_features(query, candidate, idf, max_idf),
+        **_syntax_features(query, candidate, view, anchors, idf, max_idf),
+    }
+    named["typed_left"] = named["type_match"] * named["left_match"]
+    return [named[name] for name in FEATURES]
+
+
+def _sentence_features(candidate: Candidate, rank: int) -> dict[str, float]:
     s = candidate.sentence
+    return {"sent_score": s.score, "sent_top": float(rank == 0), "sent_rank": 1.0 / (1 + rank),
+            "sent_dense": s.dense, "sent_coverage": s.coverage, "passage_rank": 1.0 / (1 + s.rank)}
+
+
+def _type_features(query: Query, candidate: Candidate) -> dict[str, float]:
+    """Agreement of the span's type and generators with what the question asks for."""
     expected = query.answer_type
     accepts = _ACCEPTS.get(expected or "", set())
     typed = bool(accepts)
-    ctype = candidate.type
-    kinds = candidate.kinds
+    ctype, kinds = candidate.type, candidate.kinds
+    untyped = ctype in ("other", "sentence")
+    return {
+        "type_match": float(ctype in accepts),
+        "type_conflict": float(typed and ctype not in accepts and not untyped),
+        "typed_other": float(typed and untyped), "open_question": float(expected is None),
+        "reason_question": float(expected == "reason"),
+        **{f"kind_{k}": float(k in kinds) for k in _KINDS},
+        "reason_clause": float(expected == "reason" and bool(kinds & {"clause", "rule"})),
+        "open_phrase": float(expected in (None, "name")
+                             and bool(kinds & {"rule", "complement", "definition"})),
+        "typed_entity": float(typed and "entity" in kinds and ctype in accepts),
+        "kinds": float(len(kinds)),
+        "definition_asked": float(bool(query.defines or query.term) and "definition" in kinds),
+    }
+
+
+def _lexical_features(query: Query, candidate: Candidate, idf: dict[str, float],
+                      max_idf: float) -> dict[str, float]:
+    """What the span's words share with the question, and where the question's words are."""
+    s = candidate.sentence
     words = stems_of(candidate.text)
     known = frozenset(query.terms)
     overlap = len(words & known) / len(words) if words else 1.0
-    novel = len(words - known)
-    n_tokens = max(candidate.last - candidate.first, 1) if candidate.first >= 0 else len(
-        candidate.text.split())
+    n_tokens = (max(candidate.last - candidate.first, 1) if candidate.first >= 0
+                else len(candidate.text.split()))
+    granularity_ok, granularity_bad = _granularity(query, candidate.text)
+    return {
+        "q_overlap": overlap, "all_in_question": float(bool(words) and overlap == 1.0),
+        "novel_words": math.log1p(len(words - known)),
+        "pull": pull(query, s.text, candidate.start, candidate.end, idf, max_idf),
+        "focus_in": float(bool(query.head) and query.head in words),
+        "length": math.log1p(n_tokens), "long": float(n_tokens > 12),
+        "granularity_ok": granularity_ok, "granularity_bad": granularity_bad,
+        "counted_ok": _counted(query, s.text, candidate.start, candidate.end),
+        "proper": float(candidate.text[:1].isupper()),
+        "edge_known": _edge_known(candidate.text, known),
+    }
+
+
+def _syntax_features(query: Query, candidate: Candidate, view: SentenceView | None,
+                     anchors: Anchors, idf: dict[str, float], max_idf: float) -> dict[str, float]:
+    """Where the span sits in the sentence's dependency tree relative to the question."""
     root_dep = view.tokens[candidate.root].dep if view is not None and candidate.root >= 0 else ""
-    values = [
-        s.score, float(rank == 0), 1.0 / (1 + rank), s.dense, s.coverage, 1.0 / (1 + s.rank),
-        float(ctype in accepts), float(typed and ctype not in accepts and ctype not in ("other", "sentence")),
-        float(typed and ctype in ("other", "sentence")), float(expected is None),
-        float(expected == "reason"),
-        *(float(k in kinds) for k in _KINDS),
-        float(expected == "reason" and bool(kinds & {"clause", "rule"})),
-        float(expected in (None, "name") and bool(kinds & {"rule", "complement", "definition"})),
-        float(typed and "entity" in kinds and ctype in accepts),
-        float(len(kinds)),
-        overlap, float(bool(words) and overlap == 1.0), math.log1p(novel),
-        pull(query, s.text, candidate.start, candidate.end, idf, max_idf),
-        float(bool(query.head) and query.head in words),
-        _head_in_question(query, candidate, view),
-        float(root_dep in _SUBJECT), float(root_dep in _OBJECT), float(root_dep == "appos"),
-        math.log1p(n_tokens), float(n_tokens > 12),
-        *_granularity(query, candidate.text),
-        _counted(query, s.text, candidate.start, candidate.end),
-        float(candidate.text[:1].isupper()),
-        _edge_known(candidate.text, known),
-        _verb_near(query, candidate, view),
-        float(view is not None and candidate.root >= 0 and query.focus is not None
-              and view.tokens[candidate.root].lemma.lower() == query.focus),
-        *_context(candidate, view, anchors),
-        _role_match(query, candidate, view),
-    ]
-    asks_definition = bool(query.defines or query.term)
-    values += [float(asks_definition and "definition" in kinds),
-               values[FEATURES.index("type_match")] * values[FEATURES.index("left_match")]]
-    return values
+    left, right, attach, inside = _context(candidate, view, anchors, idf, max_idf)
+    return {
+        "head_in_question": _head_in_question(query, candidate, view),
+        "root_subject": float(root_dep in _SUBJECT), "root_object": float(root_dep in _OBJECT),
+        "root_appos": float(root_dep == "appos"),
+        "verb_near": _verb_near(query, candidate, view),
+        "focus_root": float(view is not None and candidate.root >= 0 and query.focus is not None
+                            and view.tokens[candidate.root].lemma.lower() == query.focus),
+        "left_match": left, "right_match": right, "attach_near": attach,
+        "anchors_inside": inside, "role_match": _role_match(query, candidate, view),
+        "phrase_anchors": _phrase_anchors(candidate, view, anchors, max_idf),
+    }
+
+
+def _phrase_anchors(candidate: Candidate, view: SentenceView | None, anchors: Anchors,
+                    max_idf: float) -> float:
+    """IDF of the question words in the noun phrase around the span but outside it: the
+    title in *Defense Minister [KIHARA]*, the noun in *[the 9th] dialogue*."""
+    if view is None or candidate.root < 0 or not anchors.tokens:
+        return 0.0
+    head = candidate.root
+    while view.tokens[head].dep in ("compound", "appos", "amod", "nmod", "nummod", "poss") \
+            and view.tokens[head].head != head:
+        head = view.tokens[head].head
+    lo, hi = view.bounds[head]
+    return sum(anchors.weight[i] for i in anchors.tokens
+               if lo <= i < hi and not candidate.first <= i < candidate.last) / (3 * max_idf)
 
 
 def _role_match(query: Query, candidate: Candidate, view: SentenceView | None) -> float:
@@ -143,14 +195,26 @@ def _role_match(query: Query, candidate: Candidate, view: SentenceView | None) -
     return float(dependency_role(view.tokens[i].dep) == query.role)
 
 
-def _context(candidate: Candidate, view: SentenceView | None, anchors: Anchors) -> tuple[float, ...]:
-    """Question words just before and just after the span, how close its attachment point
-    is to one in the tree, and the share of them the span swallows."""
+def _context(candidate: Candidate, view: SentenceView | None, anchors: Anchors,
+             idf: dict[str, float], max_idf: float) -> tuple[float, ...]:
+    """Question words just before and just after the span (IDF-weighted: a title such as
+    *Defense Minister* before a name counts more than *Minister* alone), how close its
+    attachment point is to one in the tree, and the share of them the span swallows."""
     if view is None or candidate.first < 0 or not anchors.tokens:
         return 0.0, 0.0, 0.0, 0.0
     first, last = candidate.first, candidate.last
-    left = sum(i in anchors.tokens for i in range(max(first - 3, 0), first)) / 3.0
-    right = sum(i in anchors.tokens for i in range(last, min(last + 3, len(view.tokens)))) / 3.0
+
+    def run(indices: range) -> float:
+        """IDF of the unbroken run of question words next to the span."""
+        total = 0.0
+        for i in indices:
+            if i not in anchors.tokens:
+                break
+            total += anchors.weight[i]
+        return total / (3 * max_idf)
+
+    left = run(range(first - 1, max(first - 4, -1), -1))
+    right = run(range(last, min(last + 3, len(view.tokens))))
     head = view.tokens[candidate.root].head
     attach = 0.0 if head == candidate.root else 1.0 / (1 + anchors.distance[head])
     inside = sum(first <= i < last for i in anchors.tokens) / len(anchors.tokens)
