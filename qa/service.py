@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import threading
 from collections import OrderedDict
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path, PurePosixPath
 from typing import Any
 
@@ -170,8 +170,7 @@ class QAService:
     # -- queries ---------------------------------------------------------------------
 
     def validate_question(self, question: str) -> str:
-        """The question in its plain form (NFKC, no format characters such as zero-width
-        spaces, one space between words), or InvalidQuestion when it cannot be asked."""
+        """The question stripped, or InvalidQuestion when it cannot be asked."""
         if not isinstance(question, str) or not question.strip():
             raise InvalidQuestion("the question is empty")
         if len(question) > self.settings.max_question_chars:
@@ -179,10 +178,7 @@ class QAService:
                 f"the question is too long ({len(question)} characters; "
                 f"the limit is {self.settings.max_question_chars})"
             )
-        plain = clean_question(question)
-        if not any(c.isalnum() for c in plain):
-            raise InvalidQuestion("the question has no words (no letter or digit)")
-        return plain
+        return question.strip()
 
     def ask(self, question: str, k: int | None = None, mode: str = "hybrid") -> Answer:
         """Answer a question with citations, or abstain.
@@ -201,10 +197,14 @@ class QAService:
             if cached is not None and self._loaded is loaded:
                 self._cache.move_to_end(key)
                 return cached
+        if not any(c.isalnum() for c in question):
+            # nothing to look for (punctuation, zero-width characters): no answer, no guess
+            return Answer(question, None, True, 0.0, [], [])
         query, hits, vector = self.prepare(question, k, mode)
         # The baselines (mode dense or bm25) change only how passages are retrieved; the
         # answer step is the same, except that only our system adds sentence-level search.
         answer = loaded.reader.read(query, hits, vector, sentence_search=mode == "hybrid")
+        answer = replace(answer, question=question)
         if len(answer.passages) > k:
             answer = _with_passages(answer, answer.passages[:k])
         if self.settings.cache_size > 0:
@@ -219,7 +219,10 @@ class QAService:
         """The parsed question, its hits (at least as deep as the reader reads) and its
         embedding: everything the reader takes."""
         loaded = self.loaded
-        query = analyse(question, loaded.index.acronyms, load_nlp(self.settings.nlp_model))
+        # The question is read in its plain form (NFKC, no zero-width characters or soft
+        # hyphens, one space between words); the answer echoes it as it was asked.
+        query = analyse(clean_question(question), loaded.index.acronyms,
+                        load_nlp(self.settings.nlp_model))
         vector = loaded.retriever.embed_query(query.expanded)
         depth = max(k, loaded.reader.params.passages)
         hits = loaded.retriever.search(query.expanded, depth, mode=mode, vector=vector)
@@ -230,7 +233,7 @@ class QAService:
         query = self.validate_question(query)
         k = self._check_k(k)
         loaded = self.loaded
-        analysed = analyse(query, loaded.index.acronyms)
+        analysed = analyse(clean_question(query), loaded.index.acronyms)
         hits = loaded.retriever.search(analysed.expanded, k, mode=mode)
         return [loaded.reader.passage(h) for h in hits]
 
@@ -276,6 +279,4 @@ class QAService:
 
 
 def _with_passages(answer: Answer, passages: list[Passage]) -> Answer:
-    from dataclasses import replace
-
     return replace(answer, passages=passages)

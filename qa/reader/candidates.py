@@ -10,6 +10,7 @@ definitions, marker clauses); and the sentence itself.
 
 from __future__ import annotations
 
+import bisect
 from collections.abc import Callable
 from dataclasses import dataclass
 from functools import cached_property
@@ -89,10 +90,19 @@ class SentenceView:
             i, steps = self.tokens[i].head, steps + 1
         return steps
 
+    @cached_property
+    def _ends(self) -> list[int]:
+        return [t.end for t in self.tokens]
+
+    @cached_property
+    def _starts(self) -> list[int]:
+        return [t.start for t in self.tokens]
+
     def tokens_in(self, start: int, end: int) -> tuple[int, int]:
         """The token range covering the characters ``[start, end)``."""
-        inside = [i for i, t in enumerate(self.tokens) if t.end > start and t.start < end]
-        return (inside[0], inside[-1] + 1) if inside else (-1, -1)
+        first = bisect.bisect_right(self._ends, start)  # first token ending after start
+        last = bisect.bisect_left(self._starts, end)  # tokens starting before end
+        return (first, last) if first < last else (-1, -1)
 
     def root_of(self, first: int, last: int) -> int:
         """The token of ``[first, last)`` whose head lies outside it (the leftmost if several)."""

@@ -14,13 +14,13 @@ from typing import Protocol
 import numpy as np
 
 from index.chunker import section_label
-from index.lexical import content_words, stem
 from index.loader import LoadedIndex
 from qa.query import Query
 from qa.reader.candidates import Candidate, SentenceView, definitions, generate
-from qa.reader.features import FEATURES, Anchors, featurize, matrix
+from qa.reader.features import FEATURES, featurize, matrix
 from qa.reader.model import ReaderModel
-from qa.reader.sentences import ScoredSentence, SentenceParams, SentenceScorer
+from qa.reader.sentences import ScoredSentence, SentenceParams, SentenceScorer, stems_of
+from qa.reader.syntax import Anchors
 from qa.records import Answer, Citation, Passage
 from qa.retriever import Hit
 
@@ -72,21 +72,18 @@ class ExtractiveReader:
         sentences = self.scorer.score(query, hits, query_vector, sentence_search)
         candidates: list[Candidate] = []
         rows: list[list[float]] = []
-        for rank, sentence in enumerate(sentences[:SENTENCES_READ]):
+        asks_definition = bool(query.defines or query.term)
+        for rank, sentence in enumerate(sentences):
+            if rank >= SENTENCES_READ and not asks_definition:
+                break
+            # past the best sentences only a definition of the term asked about competes
+            propose = generate if rank < SENTENCES_READ else definitions
             view = self._view(sentence)
-            anchors = Anchors(query, view, self.scorer.idf, self.scorer.max_idf)
-            for candidate in generate(query, sentence, view, self.index.acronyms):
+            anchors = Anchors(query, view, self.scorer.idf, self.scorer.max_idf, sentence.text)
+            for candidate in propose(query, sentence, view, self.index.acronyms):
                 candidates.append(candidate)
                 rows.append(featurize(query, candidate, view, rank, self.scorer.idf,
                                       self.scorer.max_idf, anchors))
-        if query.defines or query.term:  # a definition may sit in any sentence of the pool
-            for rank, sentence in enumerate(sentences[SENTENCES_READ:], SENTENCES_READ):
-                view = self._view(sentence)
-                anchors = Anchors(query, view, self.scorer.idf, self.scorer.max_idf)
-                for candidate in definitions(query, sentence, view, self.index.acronyms):
-                    candidates.append(candidate)
-                    rows.append(featurize(query, candidate, view, rank, self.scorer.idf,
-                                          self.scorer.max_idf, anchors))
         x = matrix(rows)
         logits = self.model.ranker.logits(x) if len(rows) else np.zeros(0)
         return Scored(sentences, candidates, x, logits)
@@ -120,7 +117,7 @@ class ExtractiveReader:
         logit = float(scored.logits[best])
         margin = logit - max(others) if others else 10.0
         chunk = top.sentence.chunk
-        terms = set(stem(content_words(f"{section_label(chunk.section)} {chunk.context} {chunk.text}")))
+        terms = stems_of(f"{section_label(chunk.section)} {chunk.context} {chunk.text}")
         weights = [self.scorer.weight(c) for c in query.concepts]
         total = sum(weights) or 1.0
         missing = sum(w for c, w in zip(query.concepts, weights, strict=True)
