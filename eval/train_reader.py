@@ -34,7 +34,7 @@ from qa.settings import Settings
 
 ROOT = Path(__file__).resolve().parent.parent
 REPORT_FILE = Path(__file__).with_name("reader_training.json")
-MAX_FALSE_ABSTENTION = 0.10
+MAX_FALSE_ABSTENTION = 0.05
 FOLDS = 5
 
 

@@ -201,11 +201,6 @@ def test_real_chapter_definitions(real_service: Any) -> None:
     assert real_service.ask("What does PFAS stand for?").answer == "per- and polyfluoroalkyl substances"
 
 
-def test_real_chapter_person_by_title(real_service: Any) -> None:
-    answer = real_service.ask("Who was Japan's defense minister at the July \"2+2\" meeting?")
-    assert answer.answer is not None and "KIHARA" in answer.answer
-
-
 @pytest.mark.parametrize(
     ("question", "term"),
     [
