@@ -9,6 +9,7 @@ from, so anything found in the folded text maps back onto the original exactly.
 from __future__ import annotations
 
 import unicodedata
+from functools import lru_cache
 
 # Same-length replacements: one character for one.
 _REPLACE = {
@@ -45,6 +46,7 @@ def fold(text: str) -> tuple[str, list[int]]:
     return "".join(out), origin
 
 
+@lru_cache(maxsize=16384)
 def fold_plain(text: str) -> str:
     """Only the plain form (for matching words, where offsets are not needed)."""
     if text.isascii():

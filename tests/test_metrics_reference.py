@@ -32,6 +32,7 @@ from eval.metrics import (
 )
 from eval.runner import CUTOFF, QuestionResult, aggregate, score_answer
 from qa.records import Answer
+from tests.helpers.results import result
 
 # ---------------------------------------------------------------------------------------
 # SQuAD v2, re-implemented from its definition
@@ -386,29 +387,9 @@ def test_evaluation_ranks_match_ranx() -> None:
 
 
 def _ranked_result(qid: str, rank: int | None) -> QuestionResult:
-    return QuestionResult(
-        id=qid,
-        question="q?",
-        golds=("gold",),
-        evidence=EVIDENCE,
-        answer="gold",
-        abstained=False,
-        confidence=0.5,
-        evidence_rank=rank,
-        correct=True,
-        lenient_correct=True,
-        exact_match=1.0,
-        f1=1.0,
-        answer_type="other",
-        document="d.txt",
-        citations=0,
-        citations_verified=0,
-        citations_with_evidence=0,
-        passages=0,
-        passages_verified=0,
-        answer_in_citation=True,
-        latency_ms=1.0,
-    )
+    return result(id=qid, evidence=EVIDENCE, confidence=0.5, evidence_rank=rank, citations=0,
+                  citations_verified=0, citations_with_evidence=0, passages=0,
+                  passages_verified=0, latency_ms=1.0)
 
 
 @pytest.mark.parametrize(

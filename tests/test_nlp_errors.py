@@ -73,11 +73,16 @@ def test_load_nlp_loads_the_default_pipeline_once() -> None:
 
 
 @pytest.mark.slow
-def test_qa_index_with_a_missing_pipeline_fails_in_one_line(tmp_path: Path) -> None:
+def tiny_corpus(tmp_path: Path) -> tuple[Path, Path]:
+    """A one-document corpus folder and an index folder (not built) under ``tmp_path``."""
     corpus = tmp_path / "corpus"
     corpus.mkdir()
     (corpus / "harbor.txt").write_text(CORPUS["harbor.txt"], "utf-8")
-    index_dir = tmp_path / "index"
+    return corpus, tmp_path / "index"
+
+
+def test_qa_index_with_a_missing_pipeline_fails_in_one_line(tmp_path: Path) -> None:
+    corpus, index_dir = tiny_corpus(tmp_path)
     result = run_script("index", "--corpus", corpus, "--index-dir", index_dir, QA_NLP_MODEL=MISSING)
     assert_one_line_naming_the_setting(result)
     assert result.stdout == ""
@@ -86,10 +91,7 @@ def test_qa_index_with_a_missing_pipeline_fails_in_one_line(tmp_path: Path) -> N
 
 @pytest.mark.slow
 def test_qa_ask_with_a_missing_pipeline_and_no_index_fails_in_one_line(tmp_path: Path) -> None:
-    corpus = tmp_path / "corpus"
-    corpus.mkdir()
-    (corpus / "harbor.txt").write_text(CORPUS["harbor.txt"], "utf-8")
-    index_dir = tmp_path / "index"
+    corpus, index_dir = tiny_corpus(tmp_path)
     result = run_script(
         "ask", QUESTION, "--corpus", corpus, "--index-dir", index_dir, QA_NLP_MODEL=MISSING
     )
