@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import argparse
 import json
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -26,7 +26,8 @@ import numpy as np
 from eval.corpora import corpora
 from eval.gold import GoldItem, load_gold
 from eval.metrics import strict_match, token_f1
-from qa.reader.extractive import CONFIDENCE_FEATURES, Scored
+from qa.query import Query
+from qa.reader.extractive import CONFIDENCE_FEATURES, ExtractiveReader, Scored
 from qa.reader.features import FEATURES
 from qa.reader.model import Logistic, ReaderModel, save_model
 from qa.service import QAService
@@ -49,8 +50,8 @@ class Question:
     labels: np.ndarray  # the positives the ranker learns (best strict matches)
     strict: np.ndarray  # every candidate that strictly matches a gold answer
     scored: Scored
-    confidence_inputs: Any = None
-    extra: dict[str, Any] = field(default_factory=dict)
+    query: Query
+    reader: ExtractiveReader  # recomputes the confidence inputs from held-out logits
 
 
 def collect(split: str = "dev", k: int = 5) -> list[Question]:
@@ -70,10 +71,8 @@ def collect(split: str = "dev", k: int = 5) -> list[Question]:
             texts = [c.text for c in scored.candidates]
             strict = np.asarray([item.answerable and strict_match(t, item.answers) for t in texts],
                                 dtype=bool)
-            question = Question(name, item, scored.features, best_spans(texts, item.answers),
-                                strict, scored)
-            question.extra = {"query": query, "reader": reader}
-            out.append(question)
+            out.append(Question(name, item, scored.features, best_spans(texts, item.answers),
+                                strict, scored, query, reader))
         print(f"{name}: {sum(q.corpus == name for q in out)} {split} questions", flush=True)
     return out
 
@@ -158,7 +157,7 @@ def top_rows(questions: list[Question], logits: list[np.ndarray]) -> tuple[np.nd
     """Confidence inputs and labels (top candidate right) per question."""
     rows, labels = [], []
     for q, z in zip(questions, logits, strict=True):
-        reader, query = q.extra["reader"], q.extra["query"]
+        reader, query = q.reader, q.query
         scored = Scored(q.scored.sentences, q.scored.candidates, q.features, z)
         best = int(np.argmax(z))
         rows.append(reader.confidence_features(query, scored, best))

@@ -60,11 +60,6 @@ class Span:
     start: int
     end: int
     kind: str
-    outer_start: int = -1  # where the span began before known words were trimmed off
-
-    def __post_init__(self) -> None:
-        if self.outer_start < 0:
-            object.__setattr__(self, "outer_start", self.start)
 
     def text(self, source: str) -> str:
         """The span's characters."""
