@@ -200,7 +200,8 @@ class QAService:
         if not any(c.isalnum() for c in question):
             # nothing to look for (punctuation, zero-width characters): no answer, no guess
             return Answer(question, None, True, 0.0, [], [])
-        query, hits, vector = self.prepare(question, k, mode)
+        # hits and reader from one loaded index: a reload may swap self.loaded meanwhile
+        query, hits, vector = self._prepare(loaded, question, k, mode)
         # The baselines (mode dense or bm25) change only how passages are retrieved; the
         # answer step is the same, except that only our system adds sentence-level search.
         answer = loaded.reader.read(query, hits, vector, sentence_search=mode == "hybrid")
@@ -218,7 +219,10 @@ class QAService:
     def prepare(self, question: str, k: int, mode: str = "hybrid") -> tuple[Query, list[Hit], Any]:
         """The parsed question, its hits (at least as deep as the reader reads) and its
         embedding: everything the reader takes."""
-        loaded = self.loaded
+        return self._prepare(self.loaded, question, k, mode)
+
+    def _prepare(self, loaded: _Loaded, question: str, k: int,
+                 mode: str) -> tuple[Query, list[Hit], Any]:
         # The question is read in its plain form (NFKC, no zero-width characters or soft
         # hyphens, one space between words); the answer echoes it as it was asked.
         query = analyse(clean_question(question), loaded.index.acronyms,
