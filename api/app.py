@@ -7,6 +7,8 @@ the service can answer.
 
 from __future__ import annotations
 
+import functools
+import unicodedata
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from typing import Any
@@ -19,6 +21,7 @@ from api.errors import install_error_handlers
 from api.middleware import BodySizeLimit
 from api.routes import STATIC_DIR, protected, protected_guards, public
 from api.state import AppState
+from index.textfold import has_content
 from qa.service import QAService
 from qa.settings import Settings
 
@@ -41,24 +44,44 @@ async def _lifespan(app: FastAPI) -> AsyncIterator[None]:
     yield
 
 
-# "Has a character that str.strip() keeps". Not r"\S": JSON Schema regexes follow ECMA-262,
-# whose whitespace differs from Python's (U+001C..U+001F, U+FEFF), so the set is spelled out.
-NOT_ONLY_WHITESPACE = "[^" + "".join(f"\\u{c:04x}" for c in range(0x3001) if chr(c).isspace()) + "]"
+def _escape(code: int) -> str:
+    # BMP characters as ECMA-262 escapes; astral ones as themselves, since ECMA ``\\u``
+    # escapes name UTF-16 halves, while the schema's readers match whole code points.
+    return f"\\u{code:04x}" if code <= 0xFFFF else chr(code)
+
+
+@functools.cache
+def has_content_pattern() -> str:
+    """A JSON Schema ``pattern``: the text has a character ``index.textfold.has_content``
+    counts (a letter or digit, itself or once NFKC-normalised), spelled out as code point
+    ranges so that ECMA-262 and Python regexes read it alike (``\\w`` is ASCII-only in one).
+    """
+    ranges: list[list[int]] = []
+    for code in range(0x110000):
+        char = chr(code)
+        if unicodedata.category(char) in ("Cn", "Cs", "Co") or not has_content(char):
+            continue
+        if ranges and ranges[-1][1] == code - 1:
+            ranges[-1][1] = code
+        else:
+            ranges.append([code, code])
+    parts = (_escape(a) if a == b else f"{_escape(a)}-{_escape(b)}" for a, b in ranges)
+    return "[" + "".join(parts) + "]"
 
 
 def _document_question_limits(app: FastAPI, max_chars: int) -> None:
-    """Add the question rules ``QAService.validate_question`` enforces to the OpenAPI schema.
+    """Add the question rules ``qa.service.check_question`` enforces to the OpenAPI schema.
 
     They are checked by the service (one rule, one message, for the CLI and the API alike);
     the schema states them so clients and the schema fuzzer know which questions are valid.
     """
     generate = app.openapi
-    rules = {"minLength": 1, "maxLength": max_chars, "pattern": NOT_ONLY_WHITESPACE}
 
     def openapi() -> dict[str, Any]:
         fresh = app.openapi_schema is None
         schema = generate()
         if fresh:
+            rules = {"minLength": 1, "maxLength": max_chars, "pattern": has_content_pattern()}
             schema["components"]["schemas"]["AskRequest"]["properties"]["question"].update(rules)
             for parameter in schema["paths"]["/search"]["get"]["parameters"]:
                 if parameter["name"] == "q":

@@ -25,7 +25,7 @@ WholeNumber = Annotated[int, BeforeValidator(_whole_number)]
 class AskRequest(BaseModel):
     """The body of ``POST /ask``.
 
-    Emptiness and the length cap are checked by ``QAService.validate_question`` (the cap is a
+    Emptiness, content and the length cap are checked by ``qa.service.check_question`` (the cap is a
     setting), so the CLI and the API refuse the same questions with the same message; the
     app's OpenAPI schema documents both (see ``api.app``).
     """

@@ -58,3 +58,11 @@ def clean_question(text: str) -> str:
     """A question as typed, NFKC-normalised, without format characters, trimmed."""
     plain = fold_plain(unicodedata.normalize("NFKC", text))
     return unicodedata.normalize("NFKC", " ".join(plain.split()))
+
+
+def has_content(question: str) -> bool:
+    """Whether a question keeps a letter or a digit once cleaned (``clean_question``).
+
+    Questions of punctuation, spaces or zero-width characters alone have nothing to look for.
+    """
+    return any(c.isalnum() for c in clean_question(question))

@@ -167,10 +167,10 @@ def _open_service(args: argparse.Namespace) -> Any:
 
 def cmd_ask(args: argparse.Namespace) -> int:
     """``qa ask``: print the answer and its citations."""
-    from qa.errors import InvalidQuestion
+    from qa.service import check_question
 
-    if not args.question.strip():
-        raise InvalidQuestion("the question is empty")
+    settings = _settings(args)
+    check_question(args.question, settings.max_question_chars)  # before any index work
     service = _open_service(args)
     started = time.perf_counter()
     answer = service.ask(args.question, k=args.k)
@@ -205,10 +205,10 @@ def cmd_ask(args: argparse.Namespace) -> int:
 
 def cmd_search(args: argparse.Namespace) -> int:
     """``qa search``: ranked passages."""
-    from qa.errors import InvalidQuestion
+    from qa.service import check_question
 
-    if not args.question.strip():
-        raise InvalidQuestion("the query is empty")
+    settings = _settings(args)
+    check_question(args.question, settings.max_question_chars)  # before any index work
     service = _open_service(args)
     passages = service.search(args.question, k=args.k)
     if args.json:

@@ -17,7 +17,7 @@ from index.embedder import Embedder, make_embedder
 from index.errors import CorruptIndex, IndexNotFound
 from index.loader import IndexStatus, LoadedIndex, check_index, load_index
 from index.nlp import load_nlp
-from index.textfold import clean_question
+from index.textfold import clean_question, has_content
 from qa.errors import InvalidQuestion, NotFound
 from qa.query import Query, analyse
 from qa.reader import ExtractiveReader
@@ -171,14 +171,7 @@ class QAService:
 
     def validate_question(self, question: str) -> str:
         """The question stripped, or InvalidQuestion when it cannot be asked."""
-        if not isinstance(question, str) or not question.strip():
-            raise InvalidQuestion("the question is empty")
-        if len(question) > self.settings.max_question_chars:
-            raise InvalidQuestion(
-                f"the question is too long ({len(question)} characters; "
-                f"the limit is {self.settings.max_question_chars})"
-            )
-        return question.strip()
+        return check_question(question, self.settings.max_question_chars)
 
     def ask(self, question: str, k: int | None = None, mode: str = "hybrid") -> Answer:
         """Answer a question with citations, or abstain.
@@ -197,9 +190,6 @@ class QAService:
             if cached is not None and self._loaded is loaded:
                 self._cache.move_to_end(key)
                 return cached
-        if not any(c.isalnum() for c in question):
-            # nothing to look for (punctuation, zero-width characters): no answer, no guess
-            return Answer(question, None, True, 0.0, [], [])
         # hits and reader from one loaded index: a reload may swap self.loaded meanwhile
         query, hits, vector = self._prepare(loaded, question, k, mode)
         # The baselines (mode dense or bm25) change only how passages are retrieved; the
@@ -280,6 +270,33 @@ class QAService:
         if not 1 <= value <= 50:
             raise InvalidQuestion(f"k must be between 1 and 50 (got {value})")
         return value
+
+
+def check_question(question: str, max_chars: int) -> str:
+    """The question stripped, once it is known to be askable.
+
+    Raises:
+        InvalidQuestion: empty, longer than ``max_chars``, not valid Unicode text (a lone
+            surrogate: undecodable bytes on a command line, or ``\\ud800`` in JSON), or
+            without any letter or digit once NFKC-normalised and stripped of format
+            characters (punctuation, zero-width characters: nothing to look for).
+    """
+    if not isinstance(question, str) or not question.strip():
+        raise InvalidQuestion("the question is empty")
+    if len(question) > max_chars:
+        raise InvalidQuestion(
+            f"the question is too long ({len(question)} characters; the limit is {max_chars})"
+        )
+    try:
+        question.encode("utf-8")
+    except UnicodeEncodeError as exc:
+        raise InvalidQuestion(
+            f"the question is not valid text (character {exc.start} is not Unicode; "
+            "undecodable bytes?)"
+        ) from None
+    if not has_content(question):
+        raise InvalidQuestion("the question has no letter or digit (nothing to look for)")
+    return question.strip()
 
 
 def _with_passages(answer: Answer, passages: list[Passage]) -> Answer:
