@@ -15,7 +15,7 @@ from index.bm25 import build_bm25, save_bm25
 from index.chunker import chunk_document, embedding_text
 from index.config import BuildConfig
 from index.embedder import Embedder
-from index.errors import CorpusError
+from index.errors import CorpusError, IndexFolderError
 from index.nlp import load_nlp
 from index.reader import printable_path, read_corpus
 from index.records import Chunk, Document, SkippedFile
@@ -27,6 +27,8 @@ from index.store import (
     DENSE,
     build_lock,
     commit_version,
+    folder_errors,
+    folder_problem,
     new_version_dir,
     remove_stale_versions,
     save_sentence_vectors,
@@ -84,7 +86,8 @@ def build_index(
     stage = on_stage or (lambda _message: None)
     nlp = load_nlp(config.nlp_model)  # fail before any work when the pipeline is missing
     with build_lock(index_dir):
-        remove_stale_versions(index_dir)  # leftovers of builds that were killed
+        with folder_errors(index_dir):
+            remove_stale_versions(index_dir)  # leftovers of builds that were killed
         stage("reading corpus")
         snapshot = read_corpus(corpus_dir, config.max_file_bytes)
         stage("chunking")
@@ -135,8 +138,10 @@ def build_index(
                 "created_at": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
             }
             version = commit_version(index_dir, staging, manifest)
-        except BaseException:
+        except BaseException as exc:
             shutil.rmtree(staging, ignore_errors=True)
+            if isinstance(exc, OSError):  # writing the new version: disk full, read-only, ...
+                raise IndexFolderError(folder_problem(index_dir, exc)) from exc
             raise
     return BuildReport(
         documents, len(chunks), time.perf_counter() - started, tuple(skipped), version

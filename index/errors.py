@@ -27,6 +27,10 @@ class IndexLocked(QAError):
     """Another process is building the index right now."""
 
 
+class IndexFolderError(QAError):
+    """The index folder cannot be read or written (permissions, not a folder, disk full)."""
+
+
 class ConfigError(QAError):
     """A setting has a value that cannot be used."""
 

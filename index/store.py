@@ -20,6 +20,7 @@ older versions and the leftovers of killed builds.
 from __future__ import annotations
 
 import contextlib
+import errno
 import fcntl
 import hashlib
 import json
@@ -35,7 +36,7 @@ from typing import Any
 
 import numpy as np
 
-from index.errors import CorruptIndex, IndexLocked, IndexNotFound
+from index.errors import CorruptIndex, IndexFolderError, IndexLocked, IndexNotFound
 from index.records import Chunk
 
 FORMAT_VERSION = 2
@@ -50,7 +51,36 @@ SENTENCE_VECTORS = "sentences.npy"
 ANNOTATIONS = "annotations.jsonl"
 REQUIRED_FILES = (CHUNKS, DENSE, ACRONYMS, SENTENCES, SENTENCE_VECTORS, ANNOTATIONS)
 REBUILD_HINT = "rebuild with: qa index --force"
+FOLDER_HINT = "set QA_INDEX_DIR (or --index-dir) to a folder you can read and write"
 _SHA256 = re.compile(r"[0-9a-f]{64}")
+
+
+@contextlib.contextmanager
+def folder_errors(index_dir: Path) -> Iterator[None]:
+    """Turn a file-system error on the index folder into one ``IndexFolderError`` naming it.
+
+    Permissions, a file where the folder should be, a full disk or a read-only mount: the
+    message says which folder (and file), why, and which setting to change.
+    """
+    try:
+        yield
+    except OSError as exc:
+        raise IndexFolderError(folder_problem(index_dir, exc)) from exc
+
+
+def folder_problem(index_dir: Path, exc: OSError) -> str:
+    """The one-line description of a file-system error on the index folder."""
+    try:
+        not_a_folder = index_dir.exists() and not index_dir.is_dir()
+    except OSError:
+        not_a_folder = False
+    if not_a_folder:
+        why = "it is not a folder"
+    else:
+        why = exc.strerror or str(exc)
+        if exc.filename is not None and str(exc.filename) != str(index_dir):
+            why += f" ({exc.filename})"
+    return f"the index folder {index_dir} cannot be used: {why}; {FOLDER_HINT}"
 
 
 def file_digest(path: Path) -> str:
@@ -113,10 +143,11 @@ def load_sentence_vectors(folder: Path) -> tuple[dict[tuple[str, int, int], int]
 
 def new_version_dir(index_dir: Path) -> Path:
     """Create an empty ``.tmp`` folder for a new index version beside the current one."""
-    index_dir.mkdir(parents=True, exist_ok=True)
-    stamp = time.strftime("%Y%m%dT%H%M%S", time.gmtime())
-    path = index_dir / f"v-{stamp}-{uuid.uuid4().hex[:8]}.tmp"
-    path.mkdir()
+    with folder_errors(index_dir):
+        index_dir.mkdir(parents=True, exist_ok=True)
+        stamp = time.strftime("%Y%m%dT%H%M%S", time.gmtime())
+        path = index_dir / f"v-{stamp}-{uuid.uuid4().hex[:8]}.tmp"
+        path.mkdir()
     return path
 
 
@@ -196,9 +227,14 @@ def read_pointer(index_dir: Path) -> tuple[Path, str | None]:
             a folder that is not there.
     """
     pointer = index_dir / CURRENT
-    if not pointer.is_file():
-        if any(p.is_dir() and not p.name.endswith(".tmp") for p in index_dir.glob("v-*")):
+    with folder_errors(index_dir):
+        if index_dir.exists() and not index_dir.is_dir():
+            raise NotADirectoryError(errno.ENOTDIR, "not a folder", str(index_dir))
+        built = pointer.is_file()
+        if not built and any(p.is_dir() and not p.name.endswith(".tmp")
+                             for p in index_dir.glob("v-*")):
             raise CorruptIndex(f"index pointer missing: {pointer}; {REBUILD_HINT}")
+    if not built:
         raise IndexNotFound(f"no index in {index_dir}; build it with: qa index")
     try:
         fields = pointer.read_text("utf-8").split()
@@ -280,8 +316,10 @@ def build_lock(index_dir: Path, wait_seconds: float = 600.0) -> Iterator[None]:
     Raises:
         IndexLocked: the other build did not finish in time.
     """
-    index_dir.mkdir(parents=True, exist_ok=True)
-    with (index_dir / ".lock").open("a") as handle:
+    with folder_errors(index_dir):
+        index_dir.mkdir(parents=True, exist_ok=True)
+        lock = (index_dir / ".lock").open("a")
+    with lock as handle:
         deadline = time.monotonic() + wait_seconds
         while True:
             try:
