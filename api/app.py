@@ -18,7 +18,7 @@ from fastapi.middleware.cors import CORSMiddleware
 from fastapi.staticfiles import StaticFiles
 
 from api.errors import install_error_handlers
-from api.middleware import BodySizeLimit
+from api.middleware import BodySizeLimit, HostCheck, RateLimit
 from api.routes import STATIC_DIR, protected, protected_guards, public
 from api.state import AppState
 from index.textfold import has_content
@@ -91,6 +91,12 @@ def _document_question_limits(app: FastAPI, max_chars: int) -> None:
     app.openapi = openapi  # type: ignore[method-assign]
 
 
+def allowed_hosts(settings: Settings) -> list[str]:
+    """The host names the server answers to: ``QA_ALLOWED_HOSTS``, else the localhost names
+    and the address it is bound to."""
+    return settings.allowed_hosts or ["localhost", "127.0.0.1", "::1", settings.host]
+
+
 def create_app(settings: Settings, service: QAService | None = None) -> FastAPI:
     """Build the app.
 
@@ -116,6 +122,10 @@ def create_app(settings: Settings, service: QAService | None = None) -> FastAPI:
     _document_question_limits(app, settings.max_question_chars)
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
     app.add_middleware(BodySizeLimit, max_bytes=settings.max_body_bytes)
+    if settings.allowed_hosts or not settings.api_key:
+        app.add_middleware(HostCheck, allowed=allowed_hosts(settings))
+    if app.state.qa.rate_limiter is not None:  # outside the others: what they refuse counts
+        app.add_middleware(RateLimit, limiter=app.state.qa.rate_limiter)
     if settings.cors_origins:  # added last, so it is outermost: errors carry CORS headers too
         app.add_middleware(
             CORSMiddleware,

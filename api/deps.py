@@ -8,7 +8,6 @@ from typing import Annotated
 from fastapi import Depends, HTTPException, Request
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
-from api.ratelimit import retry_after_header
 from api.state import AppState
 from qa.service import QAService
 
@@ -41,22 +40,6 @@ async def require_api_key(
             status_code=401,
             detail="missing or wrong API key; send 'Authorization: Bearer <key>'",
             headers={"WWW-Authenticate": "Bearer"},
-        )
-
-
-async def limit_rate(request: Request, state: StateDep) -> None:
-    """429 with ``Retry-After`` when this client host went over its per-minute allowance."""
-    limiter = state.rate_limiter
-    if limiter is None:
-        return
-    client = request.client.host if request.client is not None else "unknown"
-    wait = limiter.acquire(client)
-    if wait > 0:
-        retry = retry_after_header(wait)
-        raise HTTPException(
-            status_code=429,
-            detail=f"too many requests; retry in {retry} s",
-            headers={"Retry-After": retry},
         )
 
 

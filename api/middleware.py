@@ -1,10 +1,84 @@
-"""ASGI middleware: cap the size of request bodies before any route sees them."""
+"""ASGI middleware, run before any route: the rate limit, the Host check, the body size cap.
+
+They run as middleware, not as route dependencies, so that requests refused before routing
+(400, 404, 413, a bad Host) count against the rate limit like any other.
+"""
 
 from __future__ import annotations
+
+from collections.abc import Iterable
 
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from api.errors import error_response
+from api.ratelimit import RateLimiter, retry_after_header
+
+# Liveness stays open to every client and every Host: it tells nothing and probes need it.
+OPEN_PATHS = frozenset({"/health"})
+
+
+class RateLimit:
+    """429 with ``Retry-After`` once a client (its address) used up its allowance.
+
+    Every HTTP request but ``/health`` takes a token, whatever becomes of it later.
+
+    Args:
+        app: the wrapped ASGI application.
+        limiter: the per-client token buckets.
+    """
+
+    def __init__(self, app: ASGIApp, limiter: RateLimiter) -> None:
+        self.app = app
+        self.limiter = limiter
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] == "http" and scope["path"] not in OPEN_PATHS:
+            client = scope.get("client")
+            wait = self.limiter.acquire(client[0] if client else "unknown")
+            if wait > 0:
+                retry = retry_after_header(wait)
+                refusal = error_response(
+                    429, f"too many requests; retry in {retry} s", headers={"Retry-After": retry}
+                )
+                await refusal(scope, receive, send)
+                return
+        await self.app(scope, receive, send)
+
+
+class HostCheck:
+    """400 unless the ``Host`` header names an allowed host (the port is not compared).
+
+    A page on another site can make a browser send requests here under its own host name
+    (DNS rebinding); checking the name keeps such requests out when no API key does.
+
+    Args:
+        app: the wrapped ASGI application.
+        allowed: host names or addresses, compared without case; ``*`` allows any.
+    """
+
+    def __init__(self, app: ASGIApp, allowed: Iterable[str]) -> None:
+        self.app = app
+        self.allowed = {name.strip().lower().strip("[]") for name in allowed}
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] == "http" and scope["path"] not in OPEN_PATHS and "*" not in self.allowed:
+            host = _host_name(scope)
+            if host is not None and host not in self.allowed:
+                detail = "this Host is not served; add it to QA_ALLOWED_HOSTS (or set QA_API_KEY)"
+                await error_response(400, detail)(scope, receive, send)
+                return
+        await self.app(scope, receive, send)
+
+
+def _host_name(scope: Scope) -> str | None:
+    """The Host header without its port, lower case, IPv6 without brackets; None if absent."""
+    for name, value in scope.get("headers", ()):
+        if name == b"host":
+            host = str(value.decode("latin-1")).strip().lower()
+            if host.startswith("["):
+                return host[1:].partition("]")[0]
+            return host.rpartition(":")[0] if host.count(":") == 1 else host
+    return None
 
 
 class BodySizeLimit:

@@ -14,7 +14,7 @@ from fastapi import APIRouter, Depends, HTTPException, Query
 from fastapi import Path as PathParam
 from fastapi.responses import FileResponse
 
-from api.deps import ServiceDep, StateDep, limit_rate, require_api_key
+from api.deps import ServiceDep, StateDep, require_api_key
 from api.models import (
     MAX_K,
     MIN_K,
@@ -62,12 +62,12 @@ def protected_guards(settings: Settings) -> tuple[list[Any], dict[int | str, dic
 
     Only what is configured is added, so the OpenAPI schema says exactly what a client
     needs: no security scheme when there is no API key, no 429 when there is no limit.
-    The rate limit comes first, so guessing keys is rate limited too.
+    The rate limit itself is middleware (``api.middleware.RateLimit``), ahead of routing,
+    so guessing keys and requests refused before routing are rate limited too.
     """
     guards: list[Any] = []
     codes: list[int] = []
     if settings.rate_limit_per_minute > 0:
-        guards.append(Depends(limit_rate))
         codes.append(429)
     if settings.api_key:
         guards.append(Depends(require_api_key))

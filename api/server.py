@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
+import asyncio
 import ipaddress
 import socket
 import sys
 
+import h11
 import uvicorn
+from fastapi import FastAPI
+from uvicorn.protocols.http.h11_impl import H11Protocol
 
 from api.app import create_app
 from api.state import load_service
@@ -46,6 +50,78 @@ def check_port_free(host: str, port: int) -> None:
             probe.bind(address)
     except OSError as exc:
         raise ConfigError(f"cannot listen on {host}:{port}: {exc.strerror or exc}") from None
+
+
+# The largest request head (request line and headers) accepted; larger ones get 400.
+MAX_HEAD_BYTES = 16 * 1024
+
+
+class HeadTimeoutProtocol(H11Protocol):
+    """uvicorn's HTTP/1.1 protocol, closing a connection whose request head is late.
+
+    uvicorn closes a keep-alive connection only once it has answered on it, so a client
+    that connects and sends nothing, or sends its headers a byte at a time, holds a
+    connection for ever. Here the whole request head must arrive within ``head_timeout``
+    seconds of the connection opening or of the previous response.
+    """
+
+    head_timeout = 10.0
+    _head_timer: asyncio.TimerHandle | None = None
+
+    def connection_made(self, transport: asyncio.Transport) -> None:  # type: ignore[override]
+        super().connection_made(transport)
+        self._arm()
+
+    def data_received(self, data: bytes) -> None:
+        super().data_received(data)
+        if self.conn.their_state is not h11.IDLE:  # the request head is in
+            self._disarm()
+
+    def on_response_complete(self) -> None:
+        super().on_response_complete()
+        if self.conn.their_state is h11.IDLE and not self.transport.is_closing():
+            self._arm()
+
+    def connection_lost(self, exc: Exception | None) -> None:
+        self._disarm()
+        super().connection_lost(exc)
+
+    def _arm(self) -> None:
+        self._disarm()
+        self._head_timer = self.loop.call_later(self.head_timeout, self._head_late)
+
+    def _disarm(self) -> None:
+        if self._head_timer is not None:
+            self._head_timer.cancel()
+            self._head_timer = None
+
+    def _head_late(self) -> None:
+        self._head_timer = None
+        if self.conn.their_state is h11.IDLE and not self.transport.is_closing():
+            self.transport.close()
+
+
+def uvicorn_config(app: FastAPI, settings: Settings) -> uvicorn.Config:
+    """uvicorn's settings: forwarded headers from trusted proxies only, and timeouts.
+
+    ``X-Forwarded-For`` names the client only when it comes from an address in
+    ``QA_TRUSTED_PROXIES``; otherwise it is ignored (uvicorn trusts 127.0.0.1 by default,
+    which let any local client pick its rate-limit identity).
+    """
+    protocol = type("QAProtocol", (HeadTimeoutProtocol,),
+                    {"head_timeout": settings.header_timeout_seconds})
+    return uvicorn.Config(
+        app,
+        host=settings.host,
+        port=settings.port,
+        log_level="info",
+        server_header=False,
+        proxy_headers=bool(settings.trusted_proxies),
+        forwarded_allow_ips=settings.trusted_proxies or "",
+        http=protocol,
+        timeout_keep_alive=settings.idle_timeout_seconds,
+        h11_max_incomplete_event_size=MAX_HEAD_BYTES,
+    )
 
 
 class _Server(uvicorn.Server):
@@ -90,13 +166,7 @@ def serve(settings: Settings) -> int:
             "set QA_API_KEY to require one",
             file=sys.stderr,
         )
-    config = uvicorn.Config(
-        create_app(settings, service),
-        host=settings.host,
-        port=settings.port,
-        log_level="info",
-        server_header=False,
-    )
+    config = uvicorn_config(create_app(settings, service), settings)
     server = _Server(config, page_url(settings.host, settings.port))
     try:
         server.run()

@@ -2,16 +2,21 @@
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
-from typing import Literal
+from typing import Annotated, Any, Literal
 
-from pydantic import Field
-from pydantic_settings import BaseSettings, SettingsConfigDict
+from pydantic import Field, field_validator
+from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 from index.chunker import ChunkSettings
 from index.config import BuildConfig
 from index.embedder import DEFAULT_MODEL
 from index.nlp import DEFAULT_NLP_MODEL
+
+
+# A list-valued setting read from the environment as it is written: ``a,b`` or JSON.
+Names = Annotated[list[str], NoDecode]
 
 
 class Settings(BaseSettings):
@@ -42,10 +47,27 @@ class Settings(BaseSettings):
     host: str = "127.0.0.1"
     port: int = Field(8000, ge=1, le=65535)
     api_key: str | None = None
-    cors_origins: list[str] = Field(default_factory=list)
+    cors_origins: Names = Field(default_factory=list)
+    allowed_hosts: Names = Field(default_factory=list)  # empty: localhost names and `host`
+    trusted_proxies: Names = Field(default_factory=list)  # empty: X-Forwarded-* ignored
+    header_timeout_seconds: float = Field(10.0, gt=0)  # a request head must arrive in time
+    idle_timeout_seconds: int = Field(5, ge=1)  # keep-alive connections idle this long close
     max_question_chars: int = Field(1000, ge=1)
     max_body_bytes: int = Field(16_384, ge=256)
     rate_limit_per_minute: int = Field(0, ge=0)  # 0 disables the limit
+
+    @field_validator("cors_origins", "allowed_hosts", "trusted_proxies", mode="before")
+    @classmethod
+    def _names(cls, value: Any) -> Any:
+        """``a,b`` (spaces allowed) or a JSON list; anything else is left to the type check."""
+        if not isinstance(value, str):
+            return value
+        if value.lstrip().startswith("["):
+            try:
+                return json.loads(value)
+            except json.JSONDecodeError:
+                raise ValueError("not a valid JSON list; write a,b or [\"a\", \"b\"]") from None
+        return [name.strip() for name in value.split(",") if name.strip()]
 
     def build_config(self) -> BuildConfig:
         """The part of the settings that shapes the index."""

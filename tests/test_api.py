@@ -17,6 +17,7 @@ from fastapi.testclient import TestClient
 
 from api.app import create_app
 from qa.errors import CorpusError, IndexLocked, InvalidQuestion, NotFound
+from tests.helpers.servers import local_client
 
 ALLIANCE = """\
 1 The Japan-U.S. Alliance
@@ -52,7 +53,7 @@ def service(make_service: Callable[..., Any]) -> Any:
 
 @pytest.fixture()
 def client(service: Any) -> Iterator[TestClient]:
-    with TestClient(create_app(service.settings, service)) as test_client:
+    with local_client(create_app(service.settings, service)) as test_client:
         yield test_client
 
 
@@ -96,7 +97,7 @@ def test_ready_reports_the_loaded_index(client: TestClient, service: Any) -> Non
 
 def test_ready_is_503_before_the_service_is_opened(make_service: Callable[..., Any]) -> None:
     service = make_service(FILES)
-    client = TestClient(create_app(service.settings, service))  # no lifespan: nothing loads
+    client = local_client(create_app(service.settings, service))  # no lifespan: nothing loads
     assert "loading" in assert_client_error(client.get("/ready"), 503)["detail"]
     assert client.post("/ask", json={"question": QUESTION}).status_code == 503
     assert client.get("/health").status_code == 200
@@ -117,7 +118,7 @@ def test_lifespan_loads_in_a_worker_thread_while_health_answers(
         real_open(*args, **kwargs)
 
     monkeypatch.setattr(service, "open", slow_open)
-    with TestClient(create_app(service.settings, service)) as client:
+    with local_client(create_app(service.settings, service)) as client:
         assert client.get("/health").status_code == 200
         assert client.get("/ready").status_code == 503
         assert client.post("/ask", json={"question": QUESTION}).status_code == 503
@@ -136,7 +137,7 @@ def test_ready_says_why_loading_failed(
         raise CorpusError("corpus folder not found: /nowhere")
 
     monkeypatch.setattr(service, "open", broken_open)
-    with TestClient(create_app(service.settings, service)) as client:
+    with local_client(create_app(service.settings, service)) as client:
         deadline = time.monotonic() + 30
         while "could not be loaded" not in client.get("/ready").text:
             assert time.monotonic() < deadline
@@ -173,7 +174,7 @@ def test_ask_citations_lie_inside_their_passages(client: TestClient, service: An
 def test_ask_abstains_plainly(make_service: Callable[..., Any]) -> None:
     service = make_service(FILES, abstain_threshold=1.0)
     service.open()
-    client = TestClient(create_app(service.settings, service))
+    client = local_client(create_app(service.settings, service))
     body = client.post("/ask", json={"question": "What is the capital of Peru?"}).json()
     assert body["abstained"] is True
     assert body["answer"] is None and body["citations"] == []
@@ -243,7 +244,7 @@ def test_ask_accepts_k_at_both_bounds(client: TestClient) -> None:
 def test_the_length_cap_comes_from_the_settings(make_service: Callable[..., Any]) -> None:
     service = make_service(FILES, max_question_chars=40)
     service.open()
-    client = TestClient(create_app(service.settings, service))
+    client = local_client(create_app(service.settings, service))
     assert client.post("/ask", json={"question": "e" * 40}).status_code == 200
     error = assert_client_error(client.post("/ask", json={"question": "e" * 41}), 422)
     assert "the limit is 40" in error["detail"]
@@ -355,7 +356,7 @@ def test_documents_list_and_text(client: TestClient, service: Any) -> None:
 def test_document_ids_with_spaces_and_non_latin_names(make_service: Callable[..., Any]) -> None:
     service = make_service({"資料/日米 同盟.md": SUMMIT})
     service.open()
-    client = TestClient(create_app(service.settings, service))
+    client = local_client(create_app(service.settings, service))
     (doc_id,) = client.get("/documents").json()["documents"]
     assert doc_id == "資料/日米 同盟.md"
     response = client.get("/documents/" + quote(doc_id))
@@ -475,7 +476,7 @@ def test_an_unexpected_error_is_a_json_500_without_details(
         raise RuntimeError("secret internals")
 
     monkeypatch.setattr(service, "ask", failing)
-    client = TestClient(create_app(service.settings, service), raise_server_exceptions=False)
+    client = local_client(create_app(service.settings, service), raise_server_exceptions=False)
     response = client.post("/ask", json={"question": QUESTION})
     assert response.status_code == 500
     assert response.json() == {"detail": "internal error; the server log has the details"}

@@ -12,6 +12,7 @@ from fastapi.testclient import TestClient
 
 from api.app import create_app
 from api.ratelimit import RateLimiter, retry_after_header
+from tests.helpers.servers import local_client
 
 FILES = {
     "alliance.txt": "1 Alliance\n\nThe Extended Deterrence Dialogue was established in 2010.\n"
@@ -23,7 +24,7 @@ STATIC = Path(__file__).resolve().parents[1] / "api" / "static"
 def app_client(make_service: Callable[..., Any], **overrides: Any) -> TestClient:
     service = make_service(FILES, **overrides)
     service.open()
-    return TestClient(create_app(service.settings, service))
+    return local_client(create_app(service.settings, service))
 
 
 PROTECTED = [

@@ -9,6 +9,7 @@ import pytest
 from fastapi.testclient import TestClient
 
 from api.app import create_app
+from tests.helpers.servers import local_client
 
 pytestmark = pytest.mark.slow
 
@@ -17,7 +18,7 @@ QUESTION = "When was the Extended Deterrence Dialogue established?"
 
 @pytest.fixture(scope="module")
 def client(real_service: Any) -> TestClient:
-    return TestClient(create_app(real_service.settings, real_service))
+    return local_client(create_app(real_service.settings, real_service))
 
 
 def test_ask_cites_the_chapter_exactly(

@@ -35,7 +35,7 @@ WITH_CONTENT = ["a", "2010?", "\uff37hen?", "\u2460", "日米", "\U0001d400?"]  
 def client(make_service: Callable[..., Any]) -> TestClient:
     service = make_service(FILES)
     service.open()
-    return TestClient(create_app(service.settings, service), base_url="http://localhost")
+    return local_client(create_app(service.settings, service))
 
 
 @pytest.mark.parametrize("question", CONTENT_FREE)

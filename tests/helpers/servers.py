@@ -50,3 +50,11 @@ def request(
         return response.status, {k.lower(): v for k, v in response.getheaders()}, data
     finally:
         connection.close()
+
+
+def local_client(app: Any, **options: Any) -> Any:
+    """A ``TestClient`` that sends ``Host: localhost``, a name the app answers to by default
+    (its own default, ``testserver``, is refused by the Host check when no API key is set)."""
+    from fastapi.testclient import TestClient
+
+    return TestClient(app, base_url="http://localhost", **options)
