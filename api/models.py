@@ -119,12 +119,23 @@ class ReadyOut(BaseModel):
     passages: int = Field(ge=0)
 
 
+class SkippedOut(BaseModel):
+    """A corpus file left out of the index (or indexed with a warning), and why."""
+
+    path: str
+    reason: str
+
+
 class ReloadOut(BaseModel):
     """The result of ``POST /reload``."""
 
     reloaded: bool = Field(description="True when a new index version was built and loaded.")
     documents: int = Field(ge=0)
     passages: int = Field(ge=0)
+    skipped: list[SkippedOut] = Field(
+        description="Corpus files the loaded index left out, or indexed with a warning "
+        "(reason 'indexed with a warning: ...'), each with the reason."
+    )
 
 
 class ErrorOut(BaseModel):

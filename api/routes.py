@@ -13,6 +13,7 @@ import anyio.to_thread
 from fastapi import APIRouter, Depends, HTTPException, Query
 from fastapi import Path as PathParam
 from fastapi.responses import FileResponse
+from starlette.convertors import Convertor, register_url_convertor
 
 from api.deps import ServiceDep, StateDep, require_api_key
 from api.models import (
@@ -28,6 +29,7 @@ from api.models import (
     ReadyOut,
     ReloadOut,
     SearchOut,
+    SkippedOut,
 )
 from qa.service import QAService
 from qa.settings import Settings
@@ -133,7 +135,22 @@ async def documents(service: ServiceDep) -> DocumentListOut:
     return DocumentListOut(documents=service.documents())
 
 
-@protected.get("/documents/{doc_id:path}", tags=["sources"], responses=_errors(404))
+class _AnyPath(Convertor[str]):
+    """Starlette's ``path``, newlines included (a file name may hold one)."""
+
+    regex = "(?s:.*)"
+
+    def convert(self, value: str) -> str:
+        return value
+
+    def to_string(self, value: str) -> str:
+        return value
+
+
+register_url_convertor("anypath", _AnyPath())
+
+
+@protected.get("/documents/{doc_id:anypath}", tags=["sources"], responses=_errors(404))
 async def document(
     doc_id: Annotated[str, PathParam(description="An indexed document id, e.g. 'report.txt'.")],
     service: ServiceDep,
@@ -159,4 +176,5 @@ async def reload(service: ServiceDep, state: StateDep) -> ReloadOut:
         reloaded = await anyio.to_thread.run_sync(service.reload)
     finally:
         state.reload_lock.release()
-    return ReloadOut(reloaded=reloaded, **_counts(service))
+    skipped = [SkippedOut(path=s.path, reason=s.reason) for s in service.skipped()]
+    return ReloadOut(reloaded=reloaded, skipped=skipped, **_counts(service))

@@ -14,6 +14,7 @@ from uvicorn.protocols.http.h11_impl import H11Protocol
 
 from api.app import create_app
 from api.state import load_service
+from index.reader import printable_path
 from qa.errors import ConfigError
 from qa.service import QAService
 from qa.settings import Settings
@@ -157,7 +158,7 @@ def serve(settings: Settings) -> int:
     service = QAService(settings)
     status = service.status()
     if not status.current:
-        print("building the index: " + "; ".join(status.reasons), file=sys.stderr)
+        print("building the index: " + printable_path("; ".join(status.reasons)), file=sys.stderr)
     print("loading the index and the model ...", file=sys.stderr)
     load_service(service, progress=not status.current)
     if not settings.api_key and not _is_loopback(settings.host):

@@ -17,7 +17,7 @@ from index.config import BuildConfig
 from index.embedder import Embedder
 from index.errors import CorpusError, IndexFolderError
 from index.nlp import load_nlp
-from index.reader import printable_path, read_corpus
+from index.reader import WARNING, printable_path, read_corpus
 from index.records import Chunk, Document, SkippedFile
 from index.store import (
     ACRONYMS,
@@ -52,8 +52,11 @@ class BuildReport:
     def summary(self) -> str:
         """One line for the terminal."""
         line = f"indexed {self.documents} documents, {self.chunks} chunks in {self.seconds:.1f} s"
-        if self.skipped:
-            line += f"; skipped {len(self.skipped)} file(s)"
+        warned = sum(s.reason.startswith(WARNING) for s in self.skipped)
+        if len(self.skipped) > warned:
+            line += f"; skipped {len(self.skipped) - warned} file(s)"
+        if warned:
+            line += f"; {warned} file(s) indexed with a warning"
         return line
 
 

@@ -169,6 +169,23 @@ def read_file(corpus_dir: Path, path: Path, max_file_bytes: int) -> tuple[str, b
     return f"skipped:{size}", SkippedFile(doc_id, reason)
 
 
+# The reason of an entry of the skipped list that was indexed all the same.
+WARNING = "indexed with a warning: "
+
+
+def _hard_link_warning(path: Path, doc_id: str) -> list[SkippedFile]:
+    """A warning for a file with more than one hard link: the same file may also lie
+    outside the corpus folder, where its text can change without the folder showing it."""
+    try:
+        links = path.stat().st_nlink
+    except OSError:
+        return []
+    if links <= 1:
+        return []
+    reason = f"{WARNING}{links} hard links to this file; it may be changed from outside the corpus"
+    return [SkippedFile(doc_id, reason)]
+
+
 def decode_document(doc_id: str, data: bytes) -> Document | SkippedFile:
     """Turn raw bytes into a Document, or say why they cannot be indexed.
 
@@ -233,6 +250,7 @@ def read_corpus(corpus_dir: Path, max_file_bytes: int = DEFAULT_MAX_FILE_BYTES) 
             skipped.append(result)
         else:
             documents.append(result)
+            skipped.extend(_hard_link_warning(path, doc_id))
     skipped = sorted(
         (SkippedFile(printable_path(s.path), s.reason) for s in [*skipped, *listing.skipped]),
         key=lambda s: s.path,

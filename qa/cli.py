@@ -66,6 +66,14 @@ def _parser() -> argparse.ArgumentParser:
     return parser
 
 
+def shown(text: str) -> str:
+    """Text as one line on a terminal: control characters (newline, ESC) and undecodable
+    bytes escaped, so a file name cannot fake output lines or colour the terminal."""
+    from index.reader import printable_path
+
+    return printable_path(text)
+
+
 def _settings(args: argparse.Namespace) -> Any:
     from qa.settings import Settings
 
@@ -115,7 +123,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         }[args.command]
         return handler(args)
     except QAError as exc:
-        print(f"qa: error: {exc}", file=sys.stderr)
+        print(f"qa: error: {shown(str(exc))}", file=sys.stderr)
         return EXIT_ERROR
     except ValidationError as exc:  # a QA_* environment variable with an unusable value
         error = exc.errors()[0]
@@ -129,6 +137,7 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 def cmd_index(args: argparse.Namespace) -> int:
     """``qa index``: build, force a rebuild, or check."""
+    from index.reader import WARNING
     from qa.service import QAService
 
     service = QAService(_settings(args))
@@ -137,14 +146,17 @@ def cmd_index(args: argparse.Namespace) -> int:
         if status.current:
             print(f"index is current ({service.settings.index_dir})")
             return 0
-        print("index is stale or damaged: " + "; ".join(status.reasons))
+        print("index is stale or damaged: " + shown("; ".join(status.reasons)))
         return 1
     if status.current and not args.force:
         print(f"index is current ({service.settings.index_dir}); use --force to rebuild")
         return 0
     report = service.build(progress=True)
     for skipped in report.skipped:
-        print(f"skipped {skipped.path}: {skipped.reason}", file=sys.stderr)
+        label, reason = "skipped", skipped.reason
+        if reason.startswith(WARNING):
+            label, reason = "warning", reason.removeprefix(WARNING)
+        print(f"{label} {shown(skipped.path)}: {shown(reason)}", file=sys.stderr)
     print(report.summary())
     return 0
 
@@ -160,7 +172,7 @@ def _open_service(args: argparse.Namespace) -> Any:
         # Fail on an unusable corpus or NLP pipeline with one line, before announcing a build.
         read_corpus(service.settings.corpus_dir, service.settings.build_config().max_file_bytes)
         load_nlp(service.settings.nlp_model)
-        print("building the index: " + "; ".join(status.reasons), file=sys.stderr)
+        print("building the index: " + shown("; ".join(status.reasons)), file=sys.stderr)
     service.open(rebuild=True, progress=not status.current)
     return service
 
@@ -187,8 +199,8 @@ def cmd_ask(args: argparse.Namespace) -> int:
         print(f"(confidence {answer.confidence:.2f}, {elapsed:.0f} ms)")
         print("\nCitations:")
         for n, c in enumerate(answer.citations, 1):
-            print(f"[{n}] {c.section}")
-            print(f"    {c.doc_id} characters {c.start}-{c.end}")
+            print(f"[{n}] {shown(c.section)}")
+            print(f"    {shown(c.doc_id)} characters {c.start}-{c.end}")
             print(
                 textwrap.fill(
                     f"“{c.quote}”", width, initial_indent="    ", subsequent_indent="    "
@@ -198,7 +210,7 @@ def cmd_ask(args: argparse.Namespace) -> int:
     for n, p in enumerate(answer.passages, 1):
         snippet = " ".join(p.text.split())
         snippet = snippet[:160] + ("…" if len(snippet) > 160 else "")
-        print(f"{n}. {p.section} [{p.doc_id}:{p.start}-{p.end}]")
+        print(f"{n}. {shown(p.section)} [{shown(p.doc_id)}:{p.start}-{p.end}]")
         print(textwrap.fill(snippet, width, initial_indent="   ", subsequent_indent="   "))
     return 0
 
@@ -217,7 +229,7 @@ def cmd_search(args: argparse.Namespace) -> int:
         print(json.dumps([asdict(p) for p in passages], ensure_ascii=False, indent=2))
         return 0
     for n, p in enumerate(passages, 1):
-        print(f"{n}. [{p.score:.4f}] {p.section} [{p.doc_id}:{p.start}-{p.end}]")
+        print(f"{n}. [{p.score:.4f}] {shown(p.section)} [{shown(p.doc_id)}:{p.start}-{p.end}]")
         print(
             textwrap.fill(
                 " ".join(p.text.split()), 88, initial_indent="   ", subsequent_indent="   "

@@ -17,6 +17,7 @@ from index.embedder import Embedder, make_embedder
 from index.errors import CorruptIndex, IndexNotFound
 from index.loader import IndexStatus, LoadedIndex, check_index, load_index
 from index.nlp import load_nlp
+from index.records import SkippedFile
 from index.textfold import clean_question, has_content
 from qa.errors import InvalidQuestion, NotFound
 from qa.query import Query, analyse
@@ -240,9 +241,14 @@ class QAService:
         index = self.loaded.index
         position = index.by_id.get(chunk_id)
         if position is None:
-            raise NotFound(f"no passage with id {chunk_id!r}")
+            raise NotFound(f"no passage with id {short_id(chunk_id)}")
         c = index.chunks[position]
         return Passage(c.doc_id, c.chunk_id, c.section_path, c.start, c.end, c.text, 0.0)
+
+    def skipped(self) -> list[SkippedFile]:
+        """The corpus files the loaded index left out or indexed with a warning, with why."""
+        listed = self.loaded.index.manifest.get("skipped", [])
+        return [SkippedFile(str(s["path"]), str(s["reason"])) for s in listed]
 
     def documents(self) -> list[str]:
         """The ids of the indexed documents."""
@@ -255,14 +261,14 @@ class QAService:
             NotFound: the id is not an indexed document (paths outside the corpus never are).
         """
         if doc_id not in self.loaded.documents:
-            raise NotFound(f"no document with id {doc_id!r}")
+            raise NotFound(f"no document with id {short_id(doc_id)}")
         relative = PurePosixPath(doc_id)
         if relative.is_absolute() or ".." in relative.parts:
-            raise NotFound(f"no document with id {doc_id!r}")
+            raise NotFound(f"no document with id {short_id(doc_id)}")
         root = self.settings.corpus_dir.resolve()
         path = (root / Path(*relative.parts)).resolve()
         if not path.is_relative_to(root) or not path.is_file():
-            raise NotFound(f"no document with id {doc_id!r}")
+            raise NotFound(f"no document with id {short_id(doc_id)}")
         return path.read_bytes().decode("utf-8")
 
     def _check_k(self, k: int | None) -> int:
@@ -270,6 +276,11 @@ class QAService:
         if not 1 <= value <= 50:
             raise InvalidQuestion(f"k must be between 1 and 50 (got {value})")
         return value
+
+
+def short_id(given: str, keep: int = 40) -> str:
+    """An id as error messages echo it: quoted, cut to its first ``keep`` characters."""
+    return repr(given[:keep]) + ("..." if len(given) > keep else "")
 
 
 def check_question(question: str, max_chars: int) -> str:

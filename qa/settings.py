@@ -14,7 +14,6 @@ from index.config import BuildConfig
 from index.embedder import DEFAULT_MODEL
 from index.nlp import DEFAULT_NLP_MODEL
 
-
 # A list-valued setting read from the environment as it is written: ``a,b`` or JSON.
 Names = Annotated[list[str], NoDecode]
 

@@ -23,6 +23,7 @@ from api.app import create_app, has_content_pattern
 from index.textfold import has_content
 from qa.cli import main
 from tests.helpers.procs import REPO, offline_env, qa_command
+from tests.helpers.servers import local_client
 
 FILES = {
     "alliance.txt": "1 Alliance\n\nThe Extended Deterrence Dialogue was established in 2010.\n"
