@@ -70,7 +70,7 @@ def has_content_pattern() -> str:
 
 
 def _document_question_limits(app: FastAPI, max_chars: int) -> None:
-    """Add the question rules ``qa.service.check_question`` enforces to the OpenAPI schema.
+    """Add the question rules ``qa.questions.check_question`` enforces to the OpenAPI schema.
 
     They are checked by the service (one rule, one message, for the CLI and the API alike);
     the schema states them so clients and the schema fuzzer know which questions are valid.

@@ -25,9 +25,10 @@ WholeNumber = Annotated[int, BeforeValidator(_whole_number)]
 class AskRequest(BaseModel):
     """The body of ``POST /ask``.
 
-    Emptiness, content and the length cap are checked by ``qa.service.check_question`` (the cap is a
-    setting), so the CLI and the API refuse the same questions with the same message; the
-    app's OpenAPI schema documents both (see ``api.app``).
+    Emptiness, content (a letter or digit) and the length cap are checked by
+    ``qa.questions.check_question`` (the cap is a setting), so the CLI and the API refuse the
+    same questions with the same message; the app's OpenAPI schema documents them all (see
+    ``api.app``).
     """
 
     model_config = ConfigDict(extra="forbid", strict=True)

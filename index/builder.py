@@ -16,6 +16,7 @@ from index.chunker import chunk_document, embedding_text
 from index.config import BuildConfig
 from index.embedder import Embedder
 from index.errors import CorpusError, IndexFolderError
+from index.folders import folder_errors, folder_problem
 from index.nlp import load_nlp
 from index.reader import WARNING, printable_path, read_corpus
 from index.records import Chunk, Document, SkippedFile
@@ -27,8 +28,6 @@ from index.store import (
     DENSE,
     build_lock,
     commit_version,
-    folder_errors,
-    folder_problem,
     new_version_dir,
     remove_stale_versions,
     save_sentence_vectors,

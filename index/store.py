@@ -36,7 +36,8 @@ from typing import Any
 
 import numpy as np
 
-from index.errors import CorruptIndex, IndexFolderError, IndexLocked, IndexNotFound
+from index.errors import CorruptIndex, IndexLocked, IndexNotFound
+from index.folders import folder_errors
 from index.records import Chunk
 
 FORMAT_VERSION = 2
@@ -51,36 +52,7 @@ SENTENCE_VECTORS = "sentences.npy"
 ANNOTATIONS = "annotations.jsonl"
 REQUIRED_FILES = (CHUNKS, DENSE, ACRONYMS, SENTENCES, SENTENCE_VECTORS, ANNOTATIONS)
 REBUILD_HINT = "rebuild with: qa index --force"
-FOLDER_HINT = "set QA_INDEX_DIR (or --index-dir) to a folder you can read and write"
 _SHA256 = re.compile(r"[0-9a-f]{64}")
-
-
-@contextlib.contextmanager
-def folder_errors(index_dir: Path) -> Iterator[None]:
-    """Turn a file-system error on the index folder into one ``IndexFolderError`` naming it.
-
-    Permissions, a file where the folder should be, a full disk or a read-only mount: the
-    message says which folder (and file), why, and which setting to change.
-    """
-    try:
-        yield
-    except OSError as exc:
-        raise IndexFolderError(folder_problem(index_dir, exc)) from exc
-
-
-def folder_problem(index_dir: Path, exc: OSError) -> str:
-    """The one-line description of a file-system error on the index folder."""
-    try:
-        not_a_folder = index_dir.exists() and not index_dir.is_dir()
-    except OSError:
-        not_a_folder = False
-    if not_a_folder:
-        why = "it is not a folder"
-    else:
-        why = exc.strerror or str(exc)
-        if exc.filename is not None and str(exc.filename) != str(index_dir):
-            why += f" ({exc.filename})"
-    return f"the index folder {index_dir} cannot be used: {why}; {FOLDER_HINT}"
 
 
 def file_digest(path: Path) -> str:

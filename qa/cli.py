@@ -179,7 +179,7 @@ def _open_service(args: argparse.Namespace) -> Any:
 
 def cmd_ask(args: argparse.Namespace) -> int:
     """``qa ask``: print the answer and its citations."""
-    from qa.service import check_question
+    from qa.questions import check_question
 
     settings = _settings(args)
     check_question(args.question, settings.max_question_chars)  # before any index work
@@ -217,7 +217,7 @@ def cmd_ask(args: argparse.Namespace) -> int:
 
 def cmd_search(args: argparse.Namespace) -> int:
     """``qa search``: ranked passages."""
-    from qa.service import check_question
+    from qa.questions import check_question
 
     settings = _settings(args)
     check_question(args.question, settings.max_question_chars)  # before any index work
