@@ -59,7 +59,12 @@ def has_content_pattern() -> str:
     ranges: list[list[int]] = []
     for code in range(0x110000):
         char = chr(code)
-        if unicodedata.category(char) in ("Cn", "Cs", "Co") or not has_content(char):
+        if unicodedata.category(char) in ("Cn", "Cs", "Co"):
+            continue
+        # A character NFKC leaves alone is cleaned to itself (or dropped, if it is a format
+        # character: never a letter or digit), so only the others need the full check.
+        plain = unicodedata.is_normalized("NFKC", char)
+        if not (char.isalnum() if plain else has_content(char)):
             continue
         if ranges and ranges[-1][1] == code - 1:
             ranges[-1][1] = code

@@ -90,6 +90,14 @@ def test_the_schema_states_the_rule_the_service_applies() -> None:
         assert pattern.search(question) is not None and has_content(question)
 
 
+def test_the_schema_pattern_and_the_service_agree_on_every_character() -> None:
+    pattern = re.compile(has_content_pattern())
+    for code in range(0x110000):
+        if not 0xD800 <= code <= 0xDFFF:
+            char = chr(code)
+            assert (pattern.search(char) is not None) == has_content(char), hex(code)
+
+
 @settings(max_examples=500, deadline=None)
 @given(st.text(st.characters(exclude_categories=["Cs"]), max_size=8))
 def test_the_schema_pattern_and_the_service_agree_on_any_text(text: str) -> None:
