@@ -12,7 +12,7 @@ import uvicorn
 from fastapi import FastAPI
 from uvicorn.protocols.http.h11_impl import H11Protocol
 
-from api.app import create_app
+from api.app import allowed_hosts, create_app
 from api.state import load_service
 from index.reader import printable_path
 from qa.errors import ConfigError
@@ -164,7 +164,8 @@ def serve(settings: Settings) -> int:
     if not settings.api_key and not _is_loopback(settings.host):
         print(
             f"warning: listening on {settings.host} without an API key; "
-            "set QA_API_KEY to require one",
+            "set QA_API_KEY to require one (until then only the Host names in "
+            "QA_ALLOWED_HOSTS are served: " + ", ".join(allowed_hosts(settings)) + ")",
             file=sys.stderr,
         )
     config = uvicorn_config(create_app(settings, service), settings)

@@ -188,6 +188,15 @@ def test_an_idle_keep_alive_connection_is_closed(plain_server: int) -> None:
     assert waited is not None
 
 
+def test_an_unfinished_request_head_over_the_size_cap_is_refused(plain_server: int) -> None:
+    # The head never ends: without a cap the server would buffer it until the timeout.
+    with socket.create_connection(("127.0.0.1", plain_server)) as sock:
+        sock.sendall(b"GET /health HTTP/1.1\r\nHost: localhost\r\nX-Padding: " + b"p" * 20_000)
+        sock.settimeout(10)
+        assert sock.recv(4096).startswith(b"HTTP/1.1 400 ")  # the timeout sends no response
+    assert get(plain_server, "/health")[0] == 200
+
+
 def test_a_prompt_client_on_a_kept_alive_connection_is_served(plain_server: int) -> None:
     connection = http.client.HTTPConnection("127.0.0.1", plain_server, timeout=10)
     try:
