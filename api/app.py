@@ -44,17 +44,26 @@ async def _lifespan(app: FastAPI) -> AsyncIterator[None]:
     yield
 
 
-def _escape(code: int) -> str:
-    # BMP characters as ECMA-262 escapes; astral ones as themselves, since ECMA ``\\u``
-    # escapes name UTF-16 halves, while the schema's readers match whole code points.
-    return f"\\u{code:04x}" if code <= 0xFFFF else chr(code)
+def _char_class(ranges: list[list[int]], escape: bool) -> str:
+    parts = []
+    for first, last in ranges:
+        a, b = (f"\\u{first:04x}", f"\\u{last:04x}") if escape else (chr(first), chr(last))
+        parts.append(a if first == last else f"{a}-{b}")
+    return "[" + "".join(parts) + "]"
 
 
 @functools.cache
-def has_content_pattern() -> str:
-    """A JSON Schema ``pattern``: the text has a character ``index.textfold.has_content``
-    counts (a letter or digit, itself or once NFKC-normalised), spelled out as code point
-    ranges so that ECMA-262 and Python regexes read it alike (``\\w`` is ASCII-only in one).
+def has_content_patterns() -> tuple[str, str]:
+    """Two JSON Schema patterns, one for the Basic Multilingual Plane, one beyond it: a
+    text matching either has a character ``index.textfold.has_content`` counts (a letter or
+    digit, itself or once NFKC-normalised).
+
+    The characters are spelled out as code point ranges, so that ECMA-262 and Python regexes
+    read them alike (``\\w`` is ASCII-only in one). BMP ones are ``\\uXXXX`` escapes, valid
+    with or without ECMA's ``u`` flag; the others can only be written as themselves, which
+    ECMA reads as whole code points only with the ``u`` flag (as JSON Schema validators such
+    as ajv use it) -- hence a pattern of their own, under ``anyOf``, where validators that
+    compile patterns without the flag (Swagger UI's parameter check) do not look.
     """
     ranges: list[list[int]] = []
     for code in range(0x110000):
@@ -70,8 +79,9 @@ def has_content_pattern() -> str:
             ranges[-1][1] = code
         else:
             ranges.append([code, code])
-    parts = (_escape(a) if a == b else f"{_escape(a)}-{_escape(b)}" for a, b in ranges)
-    return "[" + "".join(parts) + "]"
+    bmp = [r for r in ranges if r[1] <= 0xFFFF]  # U+FFFF is no character: no range spans it
+    astral = [r for r in ranges if r[0] > 0xFFFF]
+    return _char_class(bmp, escape=True), _char_class(astral, escape=False)
 
 
 def _document_question_limits(app: FastAPI, max_chars: int) -> None:
@@ -86,7 +96,8 @@ def _document_question_limits(app: FastAPI, max_chars: int) -> None:
         fresh = app.openapi_schema is None
         schema = generate()
         if fresh:
-            rules = {"minLength": 1, "maxLength": max_chars, "pattern": has_content_pattern()}
+            content = [{"pattern": pattern} for pattern in has_content_patterns()]
+            rules = {"minLength": 1, "maxLength": max_chars, "anyOf": content}
             schema["components"]["schemas"]["AskRequest"]["properties"]["question"].update(rules)
             for parameter in schema["paths"]["/search"]["get"]["parameters"]:
                 if parameter["name"] == "q":
