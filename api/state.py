@@ -20,9 +20,8 @@ log = logging.getLogger(__name__)
 
 T = TypeVar("T")
 
-# Threads that may run queries at once. The model already uses every core for one query, so
-# more threads than this only queue inside torch; the rest of the default pool stays free for
-# /reload and file reads.
+# Threads that may run queries at once (each encodes on QA_EMBED_THREADS threads); the rest
+# of the default pool stays free for /reload and file reads.
 QUERY_THREADS = 4
 
 
@@ -34,7 +33,7 @@ def load_service(service: QAService, progress: bool = False) -> None:
         progress: show a progress bar if the index is built.
     """
     service.open(rebuild=True, progress=progress)
-    service.embedder.embed(["warm-up"])  # the model loads lazily; load it now
+    service.warm_up()  # the encoder and the question parser load lazily; load them now
 
 
 class AppState:

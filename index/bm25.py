@@ -7,13 +7,19 @@ from typing import Any
 
 import numpy as np
 
+from index.imports import import_hiding
 from index.lexical import lexical_tokens
+
+
+def _import_bm25s() -> Any:
+    # bm25s imports numba when installed (a dev tool's dependency here) for a retrieval
+    # backend this project does not use: get_scores is NumPy either way.
+    return import_hiding("bm25s", ("numba",))
 
 
 def build_bm25(texts: list[str]) -> Any:
     """Index texts with bm25s (Lucene scoring, default k1/b)."""
-    import bm25s
-
+    bm25s = _import_bm25s()
     tokens = [lexical_tokens(t) or ["__empty__"] for t in texts]
     retriever = bm25s.BM25()
     retriever.index(tokens, show_progress=False)
@@ -27,7 +33,7 @@ def save_bm25(retriever: Any, folder: Path) -> None:
 
 def load_bm25(folder: Path) -> Any:
     """Read a BM25 index written by ``save_bm25``."""
-    import bm25s
+    bm25s = _import_bm25s()
 
     return bm25s.BM25.load(str(folder), allow_pickle=False, show_progress=False, verbosity=0)
 

@@ -127,6 +127,7 @@ def build_index(
                     "name": config.model,
                     "dim": int(vectors.shape[1]),
                     "max_tokens": embedder.max_tokens,
+                    "encoder": embedder.encoder(),
                 },
                 "vector_index": kind,
                 "corpus": {"dir": str(corpus_dir), "files": snapshot.fingerprint},

@@ -11,6 +11,7 @@ from typing import Any
 from index.chunker import ChunkSettings
 from index.embedder import DEFAULT_MODEL
 from index.nlp import DEFAULT_NLP_MODEL
+from index.onnx_embedder import ENCODER_FORMAT
 from index.reader import DEFAULT_MAX_FILE_BYTES
 from index.store import FORMAT_VERSION
 from index.tokens import TOKENIZER_NAME
@@ -65,6 +66,7 @@ class BuildConfig:
             "format_version": FORMAT_VERSION,
             "pipeline": pipeline_hash(),
             "model": self.model,
+            "encoder": ENCODER_FORMAT,
             "tokenizer": TOKENIZER_NAME,
             "chunking": asdict(self.chunking),
             "vector_kind": self.vector_kind,

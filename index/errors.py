@@ -37,3 +37,7 @@ class ConfigError(QAError):
 
 class NlpModelError(QAError):
     """The spaCy pipeline named by ``QA_NLP_MODEL`` is missing or cannot be loaded."""
+
+
+class ModelExportError(QAError):
+    """The embedding model named by ``QA_MODEL`` cannot be found or exported to ONNX."""

@@ -10,13 +10,12 @@ import threading
 from collections import OrderedDict
 from dataclasses import dataclass, replace
 from pathlib import Path, PurePosixPath
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from index.builder import BuildReport, build_index
 from index.embedder import Embedder, make_embedder
 from index.errors import CorruptIndex, IndexNotFound
 from index.loader import IndexStatus, LoadedIndex, check_index, load_index
-from index.nlp import load_nlp
+from index.nlp import load_query_nlp
 from index.records import SkippedFile
 from index.textfold import clean_question
 from qa.errors import InvalidQuestion, NotFound
@@ -28,6 +27,9 @@ from qa.reader.model import ReaderModel, load_model
 from qa.records import Answer, Passage
 from qa.retriever import Hit, Retriever
 from qa.settings import Settings
+
+if TYPE_CHECKING:
+    from index.builder import BuildReport
 
 
 @dataclass
@@ -56,7 +58,9 @@ class QAService:
         model: ReaderModel | None = None,
     ) -> None:
         self.settings = settings
-        self.embedder: Embedder = embedder or make_embedder(settings.model)
+        self.embedder: Embedder = embedder or make_embedder(
+            settings.model, threads=settings.embed_threads
+        )
         self.model = model or load_model(threshold=settings.abstain_threshold, expected=FEATURES)
         self._loaded: _Loaded | None = None
         self._cache: OrderedDict[tuple[str, int, str], Answer] = OrderedDict()
@@ -79,6 +83,8 @@ class QAService:
 
     def build(self, progress: bool = False) -> BuildReport:
         """Build a new index version from the corpus (atomically published)."""
+        from index.builder import build_index  # spaCy's whole pipeline, the export, ...
+
         with self._build_lock:
             report = build_index(
                 self.settings.corpus_dir,
@@ -140,6 +146,8 @@ class QAService:
 
     def _swap(self, index: LoadedIndex) -> None:
         s = self.settings
+        # queries are encoded by the very export the index was built with (checksummed)
+        self.embedder.bind(index.manifest.get("model", {}).get("encoder"))
         retriever = Retriever(
             index,
             self.embedder,
@@ -153,6 +161,12 @@ class QAService:
         with self._lock:
             self._loaded = loaded
             self._cache.clear()
+
+    def warm_up(self) -> None:
+        """Open the index and load what the first question needs (encoder, question parser)."""
+        _ = self.loaded  # opens the index (building it if needed) unless it is open
+        self.embedder.embed(["warm-up"])
+        load_query_nlp(self.settings.nlp_model)
 
     @property
     def loaded(self) -> _Loaded:
@@ -218,7 +232,7 @@ class QAService:
         # The question is read in its plain form (NFKC, no zero-width characters or soft
         # hyphens, one space between words); the answer echoes it as it was asked.
         query = analyse(clean_question(question), loaded.index.acronyms,
-                        load_nlp(self.settings.nlp_model))
+                        load_query_nlp(self.settings.nlp_model))
         vector = loaded.retriever.embed_query(query.expanded)
         depth = max(k, loaded.reader.params.passages)
         hits = loaded.retriever.search(query.expanded, depth, mode=mode, vector=vector)

@@ -26,6 +26,7 @@ class Settings(BaseSettings):
     corpus_dir: Path = Path("corpus")
     index_dir: Path = Path(".qa_index")
     model: str = DEFAULT_MODEL
+    embed_threads: int = Field(1, ge=1, le=64)  # ONNX Runtime threads per encode (bench.run)
     chunk_tokens: int = Field(200, ge=16, le=4096)
     chunk_overlap: int = Field(1, ge=0, le=20)
     vector_kind: Literal["auto", "flat", "hnsw", "ivf"] = "auto"

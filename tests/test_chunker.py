@@ -84,10 +84,12 @@ def index_chunks(real_service: Any) -> list[Chunk]:
 
 
 @pytest.mark.slow
-def test_real_model_limit_is_read_from_the_model(real_embedder: Any) -> None:
-    assert real_embedder.max_tokens == int(real_embedder.model.max_seq_length) == 256
+def test_real_model_limit_is_read_from_the_model(real_embedder: Any, torch_embedder: Any) -> None:
+    assert real_embedder.max_tokens == int(torch_embedder.model.max_seq_length) == 256
     # The counter includes the special tokens the model adds ([CLS] ... [SEP]).
     assert real_embedder.count_tokens("deterrence") >= 3
+    for text in ("deterrence", "  Extended Deterrence Dialogue (EDD)  ", "a " * 400):
+        assert real_embedder.count_tokens(text) == torch_embedder.count_tokens(text)
 
 
 @pytest.mark.slow
