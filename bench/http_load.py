@@ -56,12 +56,29 @@ def running_server(
         RuntimeError: the server exited or was not ready within ``ready_s`` (the log's tail
             is in the message).
     """
+    with server_process(corpus, index_dir, log, env, ready_s) as (port, _process):
+        yield port
+
+
+@contextmanager
+def server_process(
+    corpus: Path,
+    index_dir: Path,
+    log: Path,
+    env: dict[str, str] | None = None,
+    ready_s: float = 300,
+    python: str = sys.executable,
+    cwd: Path | None = None,
+) -> Iterator[tuple[int, subprocess.Popen[bytes]]]:
+    """``running_server`` with the process, run by ``python`` in ``cwd`` (another checkout)."""
     port = free_port()
-    command = [sys.executable, "-m", "qa.cli", "serve", "--corpus", str(corpus)]
+    command = [python, "-m", "qa.cli", "serve", "--corpus", str(corpus)]
     command += ["--index-dir", str(index_dir), "--host", HOST, "--port", str(port)]
     full_env = {**os.environ, **(env or {})}
     with log.open("w") as handle:
-        process = subprocess.Popen(command, stdout=handle, stderr=subprocess.STDOUT, env=full_env)
+        process = subprocess.Popen(
+            command, stdout=handle, stderr=subprocess.STDOUT, env=full_env, cwd=cwd
+        )
     try:
         deadline = time.monotonic() + ready_s
         while True:
@@ -75,7 +92,7 @@ def running_server(
             if time.monotonic() > deadline:
                 raise RuntimeError(f"the server was not ready in {ready_s:.0f} s: {_tail(log)}")
             time.sleep(0.2)
-        yield port
+        yield port, process
     finally:
         process.terminate()
         try:

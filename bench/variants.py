@@ -31,8 +31,6 @@ import numpy as np
 
 from bench.measure import CORPUS, GOLD, gold_questions, latency, ratio, seconds, time_each
 
-ONNX_CACHE = Path(tempfile.gettempdir()) / "qa-bench-onnx"
-
 
 class TorchThreads:
     """An embedder run with a fixed number of PyTorch threads (restored after each call)."""
@@ -79,37 +77,34 @@ def torch_int8() -> Any:
     return embedder
 
 
-def onnx_files() -> tuple[Path, Path, Path, float]:
-    """(model folder, fp32 .onnx, int8 .onnx, export seconds), exported once per machine."""
-    from bench.onnx_model import export_onnx, quantize_int8
-    from index.embedder import DEFAULT_MODEL, resolve_model_path
+def onnx_files() -> tuple[Path, Path, float]:
+    """(fp32 export folder, int8 export folder, export seconds), made once per machine."""
+    from bench.onnx_model import int8_export
+    from index.embedder import DEFAULT_MODEL
+    from index.onnx_embedder import OnnxEmbedder, cache_root
 
-    model_dir = Path(resolve_model_path(DEFAULT_MODEL))
-    fp32, int8 = ONNX_CACHE / "model.onnx", ONNX_CACHE / "model-int8.onnx"
-    spent = 0.0
-    if not fp32.exists():
-        spent += seconds(lambda: export_onnx(model_dir, fp32))[1]
-    if not int8.exists():
-        spent += seconds(lambda: quantize_int8(fp32, int8))[1]
-    return model_dir, fp32, int8, spent
+    embedder = OnnxEmbedder(DEFAULT_MODEL)
+    (fp32, spent) = seconds(lambda: cache_root() / embedder.encoder()["folder"])
+    int8, quantize_s = seconds(lambda: int8_export(fp32))
+    return fp32, int8, spent + quantize_s
 
 
 def make_variants(quick: bool) -> dict[str, Any]:
     """The embedders to compare, ``torch`` first."""
-    from bench.onnx_model import OnnxEmbedder
-    from index.embedder import SentenceTransformerEmbedder
+    from index.embedder import DEFAULT_MODEL, SentenceTransformerEmbedder
+    from index.onnx_embedder import OnnxEmbedder
 
     base = SentenceTransformerEmbedder()
-    model_dir, fp32, int8, _ = onnx_files()
+    fp32, int8, _ = onnx_files()
     variants: dict[str, Any] = {
         "torch": base,
         "torch-1t": TorchThreads(base, 1),
-        "onnx": OnnxEmbedder(model_dir, fp32, threads=1),
-        "onnx-int8": OnnxEmbedder(model_dir, int8, threads=1),
+        "onnx": OnnxEmbedder(DEFAULT_MODEL, threads=1, export=fp32),
+        "onnx-int8": OnnxEmbedder(DEFAULT_MODEL, threads=1, export=int8),
     }
     if not quick:
         variants["torch-int8"] = torch_int8()
-        variants["onnx-2t"] = OnnxEmbedder(model_dir, fp32, threads=2)
+        variants["onnx-2t"] = OnnxEmbedder(DEFAULT_MODEL, threads=2, export=fp32)
     return variants
 
 
@@ -167,7 +162,7 @@ def evaluate(embedder: Any, root: Path, split: str) -> tuple[dict[str, Any], dic
 
 def run_variants(quick: bool = False, split: str = "dev") -> dict[str, Any]:
     """Floors, embedding agreement and evaluation of every variant."""
-    _, _, _, export_s = onnx_files()
+    _, _, export_s = onnx_files()
     variants = make_variants(quick)
     questions = gold_questions(20 if quick else 50)
     floor = floors(variants, questions)

@@ -18,7 +18,8 @@ from typing import Any
 
 import pytest
 
-from index.embedder import SentenceTransformerEmbedder
+from index.embedder import DEFAULT_MODEL
+from index.onnx_embedder import OnnxEmbedder
 from qa.service import QAService
 from qa.settings import Settings
 
@@ -91,13 +92,15 @@ def test_build_and_answer_offline(
     corpus = tmp_path / "corpus"
     corpus.mkdir()
     shutil.copy(CHAPTER, corpus / CHAPTER.name)
-    embedder = SentenceTransformerEmbedder()  # a fresh model load, not the session's
+    # a fresh export of the model to ONNX (torch + sentence-transformers), not the session's
+    embedder = OnnxEmbedder(DEFAULT_MODEL, cache=tmp_path / "encoders")
     folders: dict[str, Any] = {"corpus_dir": corpus, "index_dir": tmp_path / "index"}
     service = QAService(Settings(**folders), embedder=embedder)
     assert not service.status().current
     service.open()
     assert service.last_build is not None and service.last_build.chunks > 30
     assert service.status().current
+    assert (tmp_path / "encoders" / embedder.encoder()["folder"] / "model.onnx").is_file()
     answer = service.ask("When was the Extended Deterrence Dialogue established?")
     assert not answer.abstained
     assert answer.answer is not None and "2010" in answer.answer
