@@ -26,7 +26,11 @@ def token_view(doc: object) -> list[tuple[str, str, str, str, int, bool]]:
     return [(t.text, t.tag_, t.pos_, t.dep_, t.head.i, t.is_stop) for t in doc]  # type: ignore[attr-defined]
 
 
-def test_query_pipeline_parses_every_gold_question_as_the_whole_pipeline() -> None:
+def test_query_pipeline_parses_every_gold_question_as_the_whole_pipeline(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    # a process that loaded the whole pipeline reuses it: start from none loaded
+    monkeypatch.setattr("index.nlp._LOADED", {})
     query_nlp, full = load_query_nlp(), load_nlp()
     assert "ner" not in query_nlp.pipe_names and "ner" in full.pipe_names
     questions = every_gold_question()
