@@ -127,17 +127,19 @@ class OnnxEmbedder:
         import onnxruntime as ort
         from tokenizers import Tokenizer
 
+        model = folder / "model.onnx"
         try:
             meta = json.loads((folder / "encoder.json").read_text("utf-8"))
-            model = (folder / "model.onnx").read_bytes()
             vocab = (folder / "tokenizer.json").read_bytes()
+            with model.open("rb") as handle:  # streamed: a 90 MB bytes object would add to the peak
+                model_sha256 = hashlib.file_digest(handle, "sha256").hexdigest()
         except (OSError, ValueError) as exc:
             raise CorruptIndex(f"the ONNX export in {folder} cannot be read ({exc}); "
                                "delete that folder to export again") from exc
         record = {
             "format": ENCODER_FORMAT,
             "folder": folder.name,
-            "onnx_sha256": hashlib.sha256(model).hexdigest(),
+            "onnx_sha256": model_sha256,
             "tokenizer_sha256": hashlib.sha256(vocab).hexdigest(),
         }
         counter = Tokenizer.from_str(vocab.decode("utf-8"))
@@ -150,7 +152,7 @@ class OnnxEmbedder:
         options.intra_op_num_threads = self.threads
         options.inter_op_num_threads = 1
         options.log_severity_level = 3  # errors only: a query prints nothing of its own
-        session = ort.InferenceSession(model, options, providers=["CPUExecutionProvider"])
+        session = ort.InferenceSession(str(model), options, providers=["CPUExecutionProvider"])
         return _Encoder(session, tokenizer, counter, meta, record)
 
     # -- the Embedder interface -----------------------------------------------------------
