@@ -170,7 +170,7 @@ print("\\nMODULES " + json.dumps(heavy))
 
 def run_query_process(script: str, settings: Any, *argv: str) -> subprocess.CompletedProcess[str]:
     env = {**os.environ, "QA_CORPUS_DIR": str(settings.corpus_dir),
-           "QA_INDEX_DIR": str(settings.index_dir)}
+           "QA_INDEX_DIR": str(settings.index_dir), "QA_ALLOWED_HOSTS": "testserver"}
     return subprocess.run(
         [sys.executable, "-c", script.format(heavy=set(HEAVY)), *argv], cwd=REPO,
         capture_output=True, text=True, timeout=600, check=False, env=env,
