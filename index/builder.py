@@ -11,21 +11,20 @@ from pathlib import Path
 
 from index.acronyms import extract_acronyms
 from index.annotate import annotate, write_annotations
-from index.bm25 import build_bm25, save_bm25
 from index.chunker import chunk_document, embedding_text
 from index.config import BuildConfig
 from index.embedder import Embedder
 from index.errors import CorpusError, IndexFolderError
 from index.folders import folder_errors, folder_problem
+from index.legs import after_publish, check_reachable, drop_unpublished, write_legs
+from index.milvus import MilvusTarget
 from index.nlp import load_nlp
 from index.reader import WARNING, printable_path, read_corpus
 from index.records import Chunk, Document, SkippedFile
 from index.store import (
     ACRONYMS,
     ANNOTATIONS,
-    BM25_DIR,
     CHUNKS,
-    DENSE,
     build_lock,
     commit_version,
     new_version_dir,
@@ -35,7 +34,7 @@ from index.store import (
 )
 from index.structure import parse_blocks
 from index.tokens import count_tokens
-from index.vectors import build_vector_index, choose_kind, save_vector_index
+from index.vectors import choose_kind
 
 
 @dataclass(frozen=True)
@@ -66,6 +65,7 @@ def build_index(
     embedder: Embedder,
     progress: bool = False,
     on_stage: Callable[[str], None] | None = None,
+    engine: MilvusTarget | None = None,
 ) -> BuildReport:
     """Build a new index version and publish it atomically.
 
@@ -76,6 +76,7 @@ def build_index(
         embedder: the embedding model.
         progress: show a progress bar while embedding.
         on_stage: called with a short message as each stage starts.
+        engine: where Milvus is, when ``config.backend`` is ``milvus``.
 
     Returns:
         A BuildReport.
@@ -83,10 +84,13 @@ def build_index(
     Raises:
         CorpusError: the corpus is missing or has nothing to index.
         IndexLocked: another build holds the lock for too long.
+        BackendUnavailable: Milvus failed or did not answer in time (the previous
+            version keeps serving).
     """
     started = time.perf_counter()
     stage = on_stage or (lambda _message: None)
     nlp = load_nlp(config.nlp_model)  # fail before any work when the pipeline is missing
+    check_reachable(config.backend, engine)  # and when the search engine does not answer
     with build_lock(index_dir):
         with folder_errors(index_dir):
             remove_stale_versions(index_dir)  # leftovers of builds that were killed
@@ -111,13 +115,12 @@ def build_index(
         staging = new_version_dir(index_dir)
         try:
             kind = choose_kind(len(chunks), config.vector_kind, config.hnsw_threshold)
-            save_vector_index(build_vector_index(vectors, kind), staging / DENSE)
+            stage(f"writing the search legs ({config.backend}, {kind})")
+            backend = write_legs(staging, chunks, [lexical_text(c) for c in chunks], vectors,
+                                 kind, config.backend, engine)
             write_chunks(chunks, staging / CHUNKS)
             save_sentence_vectors(sentences, sentence_vectors, staging)
             write_annotations(annotations, staging / ANNOTATIONS)
-            bm25_dir = staging / BM25_DIR
-            bm25_dir.mkdir()
-            save_bm25(build_bm25([lexical_text(c) for c in chunks]), bm25_dir)
             acronyms = extract_acronyms(d.text for d in snapshot.documents)
             (staging / ACRONYMS).write_text(json.dumps(acronyms, indent=1, ensure_ascii=False))
             seconds = time.perf_counter() - started
@@ -130,6 +133,7 @@ def build_index(
                     "encoder": embedder.encoder(),
                 },
                 "vector_index": kind,
+                "backend": backend,
                 "corpus": {"dir": str(corpus_dir), "files": snapshot.fingerprint},
                 "skipped": [{"path": s.path, "reason": s.reason} for s in skipped],
                 "counts": {
@@ -143,9 +147,11 @@ def build_index(
             version = commit_version(index_dir, staging, manifest)
         except BaseException as exc:
             shutil.rmtree(staging, ignore_errors=True)
+            drop_unpublished(staging, config.backend, engine)
             if isinstance(exc, OSError):  # writing the new version: disk full, read-only, ...
                 raise IndexFolderError(folder_problem(index_dir, exc)) from exc
             raise
+        after_publish(index_dir, backend, engine)
     return BuildReport(
         documents, len(chunks), time.perf_counter() - started, tuple(skipped), version
     )

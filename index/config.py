@@ -8,6 +8,7 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
+from index.backend import BACKENDS
 from index.chunker import ChunkSettings
 from index.embedder import DEFAULT_MODEL
 from index.nlp import DEFAULT_NLP_MODEL
@@ -45,6 +46,7 @@ class BuildConfig:
         hnsw_threshold: with ``auto``, the vector count from which HNSW is used.
         max_file_bytes: corpus files larger than this are skipped.
         nlp_model: the spaCy pipeline that annotates every sentence.
+        backend: where the search legs live: ``faiss`` (files) or ``milvus``.
     """
 
     model: str = DEFAULT_MODEL
@@ -53,8 +55,13 @@ class BuildConfig:
     hnsw_threshold: int = DEFAULT_HNSW_THRESHOLD
     max_file_bytes: int = DEFAULT_MAX_FILE_BYTES
     nlp_model: str = DEFAULT_NLP_MODEL
+    backend: str = "faiss"
 
     def __post_init__(self) -> None:
+        if self.backend not in BACKENDS:
+            raise ValueError(
+                f"unknown backend {self.backend!r}; choose one of {', '.join(BACKENDS)}"
+            )
         if self.vector_kind not in VECTOR_KINDS:
             raise ValueError(
                 f"unknown vector index kind {self.vector_kind!r}; choose one of {', '.join(VECTOR_KINDS)}"
@@ -73,4 +80,5 @@ class BuildConfig:
             "hnsw_threshold": self.hnsw_threshold,
             "max_file_bytes": self.max_file_bytes,
             "nlp_model": self.nlp_model,
+            "backend": self.backend,
         }

@@ -31,6 +31,10 @@ class IndexFolderError(QAError):
     """The index folder cannot be read or written (permissions, not a folder, disk full)."""
 
 
+class BackendUnavailable(QAError):
+    """The search engine (a Milvus server) cannot be reached or did not answer in time."""
+
+
 class ConfigError(QAError):
     """A setting has a value that cannot be used."""
 

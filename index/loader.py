@@ -10,9 +10,12 @@ from typing import Any
 import numpy as np
 
 from index.annotate import Annotation, read_annotations
+from index.backend import FaissBackend, SearchBackend, stored_passage
 from index.bm25 import load_bm25
 from index.config import BuildConfig
+from index.engine_check import check_engine, open_engine
 from index.errors import CorruptIndex, IndexNotFound
+from index.milvus import MilvusTarget
 from index.reader import corpus_fingerprint
 from index.records import Chunk
 from index.store import (
@@ -22,6 +25,7 @@ from index.store import (
     CHUNKS,
     DENSE,
     REBUILD_HINT,
+    backend_name,
     load_sentence_vectors,
     read_chunks,
     read_manifest,
@@ -33,7 +37,11 @@ from index.vectors import load_vector_index
 
 @dataclass
 class LoadedIndex:
-    """A built index in memory: chunks, both search legs, the acronym table."""
+    """A built index in memory: chunks, the search backend, the acronym table.
+
+    ``vectors`` and ``bm25`` are the in-process legs (None when they live in Milvus);
+    ``backend`` answers searches either way.
+    """
 
     version: Path
     manifest: dict[str, Any]
@@ -44,10 +52,14 @@ class LoadedIndex:
     sentence_rows: dict[tuple[str, int, int], int] = field(default_factory=dict)
     sentence_vectors: np.ndarray | None = None
     annotations: dict[tuple[str, int, int], Annotation] = field(default_factory=dict)
+    backend: SearchBackend = field(default=None)  # type: ignore[assignment]
     by_id: dict[str, int] = field(init=False)
 
     def __post_init__(self) -> None:
         self.by_id = {c.chunk_id: i for i, c in enumerate(self.chunks)}
+        if self.backend is None:
+            passages = [stored_passage(i, c) for i, c in enumerate(self.chunks)]
+            self.backend = FaissBackend(self.vectors, self.bm25, passages)
 
 
 @dataclass(frozen=True)
@@ -58,7 +70,9 @@ class IndexStatus:
     reasons: tuple[str, ...]
 
 
-def load_index(index_dir: Path, verify: bool = True) -> LoadedIndex:
+def load_index(
+    index_dir: Path, verify: bool = True, engine: MilvusTarget | None = None
+) -> LoadedIndex:
     """Load the active index version.
 
     A build that publishes a new version while this runs may delete the old one; the
@@ -67,44 +81,55 @@ def load_index(index_dir: Path, verify: bool = True) -> LoadedIndex:
     Args:
         index_dir: the index folder.
         verify: check every file against its manifest checksum first.
+        engine: where Milvus is, for a version whose legs live there.
 
     Raises:
         IndexNotFound: nothing built yet.
-        CorruptIndex: a file is missing, damaged or unreadable (the message names it).
+        CorruptIndex: a file is missing, damaged or unreadable (the message names it),
+            or the engine lacks the version's collection.
+        BackendUnavailable: Milvus cannot be reached.
     """
     for _attempt in range(3):
         version, digest = read_pointer(index_dir)
         try:
-            return _load_version(version, digest, verify)
+            return _load_version(version, digest, verify, engine)
         except CorruptIndex:
             if read_pointer(index_dir)[0] == version:
                 raise
-    return _load_version(*read_pointer(index_dir), verify)
+    return _load_version(*read_pointer(index_dir), verify, engine)
 
 
-def _load_version(version: Path, digest: str | None, verify: bool) -> LoadedIndex:
+def _load_version(
+    version: Path, digest: str | None, verify: bool, engine: MilvusTarget | None
+) -> LoadedIndex:
     manifest = read_manifest(version, digest)
     if verify:
         verify_files(version, manifest)
+    local = backend_name(manifest) == "faiss"
     try:
         chunks = read_chunks(version / CHUNKS)
-        vectors = load_vector_index(version / DENSE)
-        bm25 = load_bm25(version / BM25_DIR)
+        vectors = load_vector_index(version / DENSE) if local else None
+        bm25 = load_bm25(version / BM25_DIR) if local else None
         acronyms = json.loads((version / ACRONYMS).read_text("utf-8"))
         sentence_rows, sentence_vectors = load_sentence_vectors(version)
         annotations = read_annotations(version / ANNOTATIONS)
     except (OSError, ValueError, KeyError, TypeError, RuntimeError, EOFError) as exc:
         raise CorruptIndex(f"index in {version} cannot be read ({exc}); {REBUILD_HINT}") from exc
-    if int(vectors.ntotal) != len(chunks):
+    backend: SearchBackend = (
+        FaissBackend(vectors, bm25, [stored_passage(i, c) for i, c in enumerate(chunks)])
+        if local else open_engine(manifest, engine)
+    )
+    if backend.count() != len(chunks):
         raise CorruptIndex(f"index in {version} is inconsistent; {REBUILD_HINT}")
     return LoadedIndex(
         version, manifest, chunks, vectors, bm25, acronyms, sentence_rows, sentence_vectors,
-        annotations,
+        annotations, backend,
     )
 
 
 def check_index(
-    corpus_dir: Path, index_dir: Path, config: BuildConfig, verify: bool = True
+    corpus_dir: Path, index_dir: Path, config: BuildConfig, verify: bool = True,
+    engine: MilvusTarget | None = None,
 ) -> IndexStatus:
     """Compare the built index with the corpus on disk and the settings.
 
@@ -113,7 +138,9 @@ def check_index(
         index_dir: the index folder.
         config: the settings the index should have been built with.
         verify: also check every index file against its manifest checksum, so a damaged
-            index is reported (and rebuilt by ``QAService.open``) like a stale one.
+            index is reported (and rebuilt by ``QAService.open``) like a stale one; with
+            Milvus, also read the collection back and compare it with the manifest.
+        engine: where Milvus is (for a version whose legs live there).
 
     Returns:
         ``current=True`` when nothing changed; otherwise the reasons it is stale or damaged.
@@ -125,7 +152,7 @@ def check_index(
             verify_files(version, manifest)
     except (IndexNotFound, CorruptIndex) as exc:
         return IndexStatus(False, (str(exc),))
-    reasons: list[str] = []
+    reasons = check_engine(manifest, engine, verify)
     built = manifest.get("settings", {})
     wanted = config.fingerprint()
     for key in sorted(set(built) | set(wanted)):

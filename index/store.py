@@ -4,9 +4,10 @@ Layout of the index folder::
 
     CURRENT              "<version folder> <SHA-256 of its manifest>" (replaced atomically)
     .lock                held (flock) by the process that is building
-    v-<time>-<rand>/     one complete index: manifest.json, chunks.jsonl, dense.faiss,
-                         acronyms.json, sentences.*,
-                         annotations.jsonl, bm25/*
+    v-<time>-<rand>/     one complete index: manifest.json, chunks.jsonl, acronyms.json,
+                         sentences.*, annotations.jsonl, and with the FAISS backend
+                         dense.faiss and bm25/* (with Milvus, the manifest names the
+                         collection that holds both legs)
     v-<time>-<rand>.tmp/ a version being written (or left by a build that was killed)
 
 A build writes a new ``.tmp`` folder, fsyncs it, renames it, then replaces ``CURRENT``;
@@ -50,7 +51,7 @@ BM25_DIR = "bm25"
 SENTENCES = "sentences.json"
 SENTENCE_VECTORS = "sentences.npy"
 ANNOTATIONS = "annotations.jsonl"
-REQUIRED_FILES = (CHUNKS, DENSE, ACRONYMS, SENTENCES, SENTENCE_VECTORS, ANNOTATIONS)
+REQUIRED_FILES = (CHUNKS, ACRONYMS, SENTENCES, SENTENCE_VECTORS, ANNOTATIONS)
 REBUILD_HINT = "rebuild with: qa index --force"
 _SHA256 = re.compile(r"[0-9a-f]{64}")
 
@@ -247,20 +248,32 @@ def read_manifest(version: Path, digest: str | None = None) -> dict[str, Any]:
         manifest = json.loads(data.decode("utf-8"))
     except (UnicodeDecodeError, json.JSONDecodeError) as exc:
         raise CorruptIndex(f"index manifest damaged: {path}; {REBUILD_HINT}") from exc
-    if not isinstance(manifest, dict) or not _valid_file_list(manifest.get("files")):
+    if not isinstance(manifest, dict) or not _valid_file_list(
+        manifest.get("files"), backend_name(manifest)
+    ):
         raise CorruptIndex(f"index manifest incomplete: {path}; {REBUILD_HINT}")
     return manifest
 
 
-def _valid_file_list(files: Any) -> bool:
-    """Whether the manifest's ``files`` maps safe relative names to checksums, all present."""
+def backend_name(manifest: dict[str, Any]) -> str:
+    """Where a version's search legs live: ``faiss`` (files here, the default) or ``milvus``."""
+    entry = manifest.get("backend")
+    return str(entry.get("name", "faiss")) if isinstance(entry, dict) else "faiss"
+
+
+def _valid_file_list(files: Any, backend: str) -> bool:
+    """Whether the manifest's ``files`` maps safe relative names to checksums, all present
+    (FAISS and BM25 files too when the legs live here)."""
     if not isinstance(files, dict):
         return False
     for name, digest in files.items():
         if not isinstance(digest, str) or name.startswith("/") or ".." in name.split("/"):
             return False
-    has_bm25 = any(name.startswith(f"{BM25_DIR}/") for name in files)
-    return has_bm25 and all(name in files for name in REQUIRED_FILES)
+    if not all(name in files for name in REQUIRED_FILES):
+        return False
+    if backend != "faiss":
+        return backend == "milvus"
+    return DENSE in files and any(name.startswith(f"{BM25_DIR}/") for name in files)
 
 
 def verify_files(version: Path, manifest: dict[str, Any]) -> None:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from index.errors import (
+    BackendUnavailable,
     ConfigError,
     CorpusError,
     CorruptIndex,
@@ -23,6 +24,7 @@ class NotFound(QAError):
 
 
 __all__ = [
+    "BackendUnavailable",
     "ConfigError",
     "CorpusError",
     "CorruptIndex",

@@ -1,4 +1,8 @@
-"""Hybrid retrieval: FAISS dense leg + BM25 leg, fused by RRF or a weighted sum."""
+"""Hybrid retrieval: a dense leg and a BM25 leg, fused by RRF or a weighted sum.
+
+The legs run on the index's backend (``index.backend``): FAISS + bm25s in this process,
+or Milvus, where RRF fusion runs in the engine itself (one hybrid search).
+"""
 
 from __future__ import annotations
 
@@ -6,11 +10,12 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from index.bm25 import bm25_scores
+from index.backend import Ranked, StoredPassage, top_indices
 from index.embedder import Embedder
 from index.lexical import lexical_tokens
 from index.loader import LoadedIndex
-from index.vectors import search_vectors
+
+__all__ = ["FUSIONS", "MODES", "Hit", "Retriever", "top_indices"]
 
 MODES = ("hybrid", "dense", "bm25")
 FUSIONS = ("rrf", "weighted")
@@ -23,20 +28,8 @@ class Hit:
     index: int  # position in LoadedIndex.chunks
     score: float  # the fused score used for ranking
     dense: float  # cosine similarity (0 when the dense leg did not return it)
-    lexical: float  # BM25 score
-
-
-def top_indices(scores: np.ndarray, k: int) -> np.ndarray:
-    """Indices of the k largest scores, best first, ties by index, without sorting them all.
-
-    A full argsort of 1M BM25 scores costs more than the scoring itself (bench/scale.py).
-    """
-    k = min(k, int(scores.size))
-    if k <= 0:
-        return np.zeros(0, dtype=np.int64)
-    part = np.argpartition(-scores, k - 1)[:k]
-    order: np.ndarray = part[np.lexsort((part, -scores[part]))]
-    return order
+    lexical: float  # BM25 score (0 when the lexical leg did not return it)
+    stored: StoredPassage | None = None  # the passage as a remote engine returned it
 
 
 class Retriever:
@@ -90,47 +83,49 @@ class Retriever:
         """
         if mode not in MODES:
             raise ValueError(f"unknown retrieval mode {mode!r}; choose one of {', '.join(MODES)}")
-        count = len(self.index.chunks)
+        backend = self.index.backend
         depth = max(k, self.candidates)
-        dense: dict[int, float] = {}
-        if mode != "bm25":
-            qv = self.embed_query(text) if vector is None else vector
-            scores, ids = search_vectors(self.index.vectors, qv, depth)
-            dense = {int(i): float(s) for s, i in zip(scores, ids, strict=True)}
-        lexical_all = (
-            bm25_scores(self.index.bm25, lexical_tokens(text), count)
-            if mode != "dense"
-            else np.zeros(count, dtype=np.float32)
-        )
-        lex_order = [int(i) for i in top_indices(lexical_all, depth) if lexical_all[i] > 0]
+        tokens = lexical_tokens(text) if mode != "dense" else []
+        qv = None if mode == "bm25" else (self.embed_query(text) if vector is None else vector)
+        if mode == "hybrid" and self.fusion == "rrf" and qv is not None:
+            fused = backend.hybrid(qv, tokens, k, depth, self.rrf_k)
+            if fused is not None:
+                return self._hits(fused, {}, {})
+        dense = dict(backend.dense(qv, depth)) if qv is not None else {}
+        lexical = dict(backend.lexical(tokens, depth)) if tokens else {}
         if mode == "dense":
-            ranked = sorted(dense, key=lambda i: -dense[i])
-            return [Hit(i, dense[i], dense[i], 0.0) for i in ranked[:k]]
+            return self._hits(sorted(dense.items(), key=lambda p: -p[1])[:k], dense, lexical)
         if mode == "bm25":
-            return [
-                Hit(i, float(lexical_all[i]), 0.0, float(lexical_all[i])) for i in lex_order[:k]
-            ]
-        fused = self._fuse(dense, lex_order, lexical_all)
-        ranked = sorted(fused, key=lambda i: -fused[i])[:k]
-        return [Hit(i, fused[i], dense.get(i, 0.0), float(lexical_all[i])) for i in ranked]
+            return self._hits(list(lexical.items())[:k], dense, lexical)
+        fused_scores = self._fuse(dense, lexical)
+        ranked = sorted(fused_scores, key=lambda i: -fused_scores[i])[:k]
+        return self._hits([(i, fused_scores[i]) for i in ranked], dense, lexical)
 
-    def _fuse(
-        self, dense: dict[int, float], lex_order: list[int], lexical: np.ndarray
-    ) -> dict[int, float]:
+    def _hits(self, ranked: Ranked, dense: dict[int, float],
+              lexical: dict[int, float]) -> list[Hit]:
+        """Hits of ranked positions; a remote backend's copy of each passage rides along."""
+        backend = self.index.backend
+        remote = backend.name != "faiss"
+        stored = {p.position: p for p in backend.fetch([i for i, _ in ranked])} if remote else {}
+        return [Hit(i, s, dense.get(i, 0.0), lexical.get(i, 0.0), stored.get(i))
+                for i, s in ranked]
+
+    def _fuse(self, dense: dict[int, float], lexical: dict[int, float]) -> dict[int, float]:
         if self.fusion == "rrf":
             fused: dict[int, float] = {}
             for rank, i in enumerate(sorted(dense, key=lambda i: -dense[i]), start=1):
                 fused[i] = fused.get(i, 0.0) + 1.0 / (self.rrf_k + rank)
-            for rank, i in enumerate(lex_order, start=1):
+            for rank, i in enumerate(lexical, start=1):
                 fused[i] = fused.get(i, 0.0) + 1.0 / (self.rrf_k + rank)
             return fused
-        top_lex = float(lexical.max()) if lexical.size else 0.0
-        pool = set(dense) | set(lex_order)
-        d_values = [dense[i] for i in dense] or [0.0]
+        # Weighted: BM25 scores of the lexical leg's top ``depth`` only (a remote engine
+        # returns no more), min-max normalised dense scores.
+        top_lex = max(lexical.values(), default=0.0)
+        d_values = list(dense.values()) or [0.0]
         d_lo, d_hi = min(d_values), max(d_values)
         span = (d_hi - d_lo) or 1.0
         return {
             i: self.dense_weight * ((dense[i] - d_lo) / span if i in dense else 0.0)
-            + (1 - self.dense_weight) * (float(lexical[i]) / top_lex if top_lex > 0 else 0.0)
-            for i in pool
+            + (1 - self.dense_weight) * (lexical.get(i, 0.0) / top_lex if top_lex > 0 else 0.0)
+            for i in set(dense) | set(lexical)
         }

@@ -78,7 +78,7 @@ class QAService:
         """
         return check_index(
             self.settings.corpus_dir, self.settings.index_dir, self.settings.build_config(),
-            verify=verify,
+            verify=verify, engine=self.settings.milvus_target(),
         )
 
     def build(self, progress: bool = False) -> BuildReport:
@@ -92,6 +92,7 @@ class QAService:
                 self.settings.build_config(),
                 self.embedder,
                 progress=progress,
+                engine=self.settings.milvus_target(),
             )
             self.last_build = report
             return report
@@ -112,13 +113,13 @@ class QAService:
                 self.build(progress=progress)
                 built = True
             try:
-                index = load_index(self.settings.index_dir)
+                index = load_index(self.settings.index_dir, engine=self.settings.milvus_target())
             except (CorruptIndex, IndexNotFound):
                 if not rebuild:
                     raise
                 self.build(progress=progress)
                 built = True
-                index = load_index(self.settings.index_dir)
+                index = load_index(self.settings.index_dir, engine=self.settings.milvus_target())
             self._swap(index)
             return built
 
@@ -255,10 +256,11 @@ class QAService:
         """
         index = self.loaded.index
         position = index.by_id.get(chunk_id)
-        if position is None:
+        fetched = index.backend.fetch([position]) if position is not None else []
+        if not fetched:
             raise NotFound(f"no passage with id {short_id(chunk_id)}")
-        c = index.chunks[position]
-        return Passage(c.doc_id, c.chunk_id, c.section_path, c.start, c.end, c.text, 0.0)
+        p = fetched[0]
+        return Passage(p.doc_id, p.chunk_id, p.section, p.start, p.end, p.text, 0.0)
 
     def skipped(self) -> list[SkippedFile]:
         """The corpus files the loaded index left out or indexed with a warning, with why."""

@@ -12,6 +12,7 @@ from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 from index.chunker import ChunkSettings
 from index.config import BuildConfig
 from index.embedder import DEFAULT_MODEL
+from index.milvus import MilvusTarget
 from index.nlp import DEFAULT_NLP_MODEL
 
 # A list-valued setting read from the environment as it is written: ``a,b`` or JSON.
@@ -33,6 +34,13 @@ class Settings(BaseSettings):
     hnsw_threshold: int = Field(50_000, ge=1)
     max_file_mb: float = Field(10.0, gt=0)
     nlp_model: str = DEFAULT_NLP_MODEL  # spaCy pipeline (package name or path)
+
+    # Where the search legs live: FAISS + bm25s files (default) or a Milvus collection
+    backend: Literal["faiss", "milvus"] = "faiss"
+    milvus_uri: str | None = None  # None: Milvus Lite in <index_dir>/milvus.db
+    milvus_token: str = ""
+    milvus_timeout: float = Field(10.0, gt=0, le=600)  # seconds, connecting and per call
+    milvus_collection: str = "citeqa"  # collection prefix; also the current one's alias
 
     # Retrieval and answering
     k: int = Field(5, ge=1, le=50)
@@ -78,4 +86,12 @@ class Settings(BaseSettings):
             hnsw_threshold=self.hnsw_threshold,
             max_file_bytes=int(self.max_file_mb * 1024 * 1024),
             nlp_model=self.nlp_model,
+            backend=self.backend,
         )
+
+    def milvus_target(self) -> MilvusTarget | None:
+        """Where Milvus is, when the backend is Milvus (None for FAISS)."""
+        if self.backend != "milvus":
+            return None
+        uri = self.milvus_uri or str(Path(self.index_dir).resolve() / "milvus.db")
+        return MilvusTarget(uri, self.milvus_token, self.milvus_timeout, self.milvus_collection)

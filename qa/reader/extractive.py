@@ -142,7 +142,11 @@ class ExtractiveReader:
         return [self.passage(h) for h in [first, *order][: len(hits)]]
 
     def passage(self, hit: Hit) -> Passage:
-        """The Passage record of a hit."""
+        """The Passage record of a hit: as the engine returned it when it is remote."""
+        p = hit.stored
+        if p is not None:
+            return Passage(p.doc_id, p.chunk_id, p.section, p.start, p.end, p.text,
+                           round(hit.score, 6))
         c = self.index.chunks[hit.index]
         return Passage(c.doc_id, c.chunk_id, c.section_path, c.start, c.end, c.text,
                        round(hit.score, 6))
