@@ -1,7 +1,7 @@
 """Scale benchmark: the search step and BM25 from 10k to 1M chunks, and real text to 10k.
 
     .venv/bin/python -m bench.scale [--sizes 10000,100000,1000000] [--text 10000]
-                                    [--kinds flat,hnsw,ivf] [--json out.json]
+                                    [--kinds flat,hnsw,ivf,ivfpq] [--json out.json]
 
 For each size of synthetic clustered vectors (bench/synthetic.py) and each index kind:
 build time, memory (RSS growth while building, index file size), one-query search
@@ -43,6 +43,7 @@ from index.vectors import (
 DEFAULT_SIZES = (10_000, 100_000, 1_000_000)
 EF_SWEEP = (16, 32, 64, 128, 256)
 NPROBE_SWEEP = (8, 16, 32, 64, 128)
+IVFPQ_SWEEP = (64, 128, 256, 512)
 K = 10
 TARGET_P50_MS = 20.0
 TARGET_RECALL = 0.95
@@ -79,7 +80,15 @@ def recall_at_k(index: Any, queries: np.ndarray, truth: np.ndarray, k: int = K) 
 def _knob(index: Any, kind: str) -> tuple[str, Callable[[int], None]]:
     if kind == "hnsw":
         return "ef_search", lambda v: setattr(index.hnsw, "efSearch", v)
+    if kind == "ivfpq":
+        import faiss
+
+        ivf = faiss.extract_index_ivf(index)
+        return "nprobe", lambda v: setattr(ivf, "nprobe", min(v, ivf.nlist))
     return "nprobe", lambda v: setattr(index, "nprobe", min(v, index.nlist))
+
+
+_SWEEPS = {"hnsw": EF_SWEEP, "ivf": NPROBE_SWEEP, "ivfpq": IVFPQ_SWEEP}
 
 
 def measure_kind(
@@ -113,7 +122,7 @@ def measure_kind(
     if kind != "flat":
         name, set_knob = _knob(index, kind)
         sweep = []
-        for value in EF_SWEEP if kind == "hnsw" else NPROBE_SWEEP:
+        for value in _SWEEPS[kind]:
             set_knob(value)
             ms = latency(time_each(timed, lambda q: search_vectors(index, q, K)))
             sweep.append(
@@ -126,6 +135,12 @@ def measure_kind(
         row["sweep"] = sweep
         if kind == "ivf":
             row["nlist"] = int(index.nlist)
+        if kind == "ivfpq":
+            import faiss
+
+            row["nlist"] = int(faiss.extract_index_ivf(index).nlist)
+            row["nprobe"] = params.ivfpq_nprobe
+            row["k_factor"] = params.ivfpq_k_factor
     return row
 
 
@@ -389,6 +404,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--nprobe", type=int, default=AnnParams.ivf_nprobe)
     parser.add_argument("--ef-construction", type=int, default=AnnParams.ef_construction)
     parser.add_argument("--hnsw-m", type=int, default=AnnParams.hnsw_m)
+    parser.add_argument("--ivfpq-nprobe", type=int, default=AnnParams.ivfpq_nprobe)
+    parser.add_argument("--k-factor", type=int, default=AnnParams.ivfpq_k_factor)
 
 
 def params_from(args: argparse.Namespace) -> AnnParams:
@@ -398,6 +415,8 @@ def params_from(args: argparse.Namespace) -> AnnParams:
         ef_construction=args.ef_construction,
         ef_search=args.ef_search,
         ivf_nprobe=args.nprobe,
+        ivfpq_nprobe=args.ivfpq_nprobe,
+        ivfpq_k_factor=args.k_factor,
     )
 
 

@@ -26,8 +26,9 @@ TEXT_FIELDS = ("chunk_id", "doc_id", "section", "char_start", "char_end", "page_
 BATCH = 500
 _MAX_CHARS = 65_535
 # The vector index per kind chosen by size (index.vectors.choose_kind), as Milvus names it.
+# Milvus has no refined fast-scan PQ under one name: ``ivfpq`` maps to its IVF_SQ8.
 _INDEX = {"flat": ("FLAT", {}), "hnsw": ("HNSW", {"M": 32, "efConstruction": 200}),
-          "ivf": ("IVF_FLAT", {"nlist": 1024})}
+          "ivf": ("IVF_FLAT", {"nlist": 1024}), "ivfpq": ("IVF_SQ8", {"nlist": 4096})}
 BM25_PARAMS = {"bm25_k1": 1.5, "bm25_b": 0.75}  # bm25s's defaults, as the FAISS backend
 
 

@@ -30,7 +30,7 @@ class Settings(BaseSettings):
     embed_threads: int = Field(1, ge=1, le=64)  # ONNX Runtime threads per encode (bench.run)
     chunk_tokens: int = Field(200, ge=16, le=4096)
     chunk_overlap: int = Field(1, ge=0, le=20)
-    vector_kind: Literal["auto", "flat", "hnsw", "ivf"] = "auto"
+    vector_kind: Literal["auto", "flat", "hnsw", "ivf", "ivfpq"] = "auto"
     hnsw_threshold: int = Field(50_000, ge=1)
     max_file_mb: float = Field(10.0, gt=0)
     nlp_model: str = DEFAULT_NLP_MODEL  # spaCy pipeline (package name or path)
