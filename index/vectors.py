@@ -151,7 +151,7 @@ def _ivfpq(data: np.ndarray, p: AnnParams) -> Any:
     count, dim = data.shape
     nlist = ivf_cells(count, p, p.ivfpq_nlist)
     subquantizers = dim // 4 if dim % 8 == 0 else dim // 2  # 4 (or 2) dimensions a code
-    index = faiss.index_factory(
+    index: Any = faiss.index_factory(
         dim, f"IVF{nlist},PQ{subquantizers}x4fs,RFlat", faiss.METRIC_INNER_PRODUCT
     )
     index.train(_training_sample(data, p.ivf_train_size))
