@@ -93,7 +93,7 @@ class FaissBackend:
 
     def dense(self, vector: np.ndarray, k: int) -> Ranked:
         scores, ids = search_vectors(self.vectors, vector, k)
-        return [(int(i), float(s)) for s, i in zip(scores, ids, strict=True)]
+        return best_first([(int(i), float(s)) for s, i in zip(scores, ids, strict=True)])
 
     def lexical(self, tokens: list[str], k: int) -> Ranked:
         scores = bm25_scores(self.bm25, tokens, len(self._passages))
@@ -105,6 +105,11 @@ class FaissBackend:
 
     def fetch(self, positions: list[int]) -> list[StoredPassage]:
         return [self._passages[p] for p in positions if 0 <= p < len(self._passages)]
+
+
+def best_first(ranked: Ranked) -> Ranked:
+    """Higher score first, ties by position: one order whatever the engine's tie order."""
+    return sorted(ranked, key=lambda pair: (-pair[1], pair[0]))
 
 
 def top_indices(scores: np.ndarray, k: int) -> np.ndarray:

@@ -6,9 +6,11 @@ from typing import Any
 
 import numpy as np
 
-from index.backend import Ranked, StoredPassage
+from index.backend import Ranked, StoredPassage, best_first
 from index.milvus import MilvusTarget, connect, engine_errors
 from index.milvus_store import TEXT_FIELDS
+
+TIE_MARGIN = 10
 
 
 class MilvusBackend:
@@ -45,7 +47,7 @@ class MilvusBackend:
                 self.collection, data=[_floats(vector)], anns_field="dense", limit=k,
                 search_params=self._dense_params(k), timeout=self.target.timeout,
             )
-        return [(int(h["id"]), float(h["distance"])) for h in got[0]]
+        return best_first([(int(h["id"]), float(h["distance"])) for h in got[0]])
 
     def lexical(self, tokens: list[str], k: int) -> Ranked:
         if not tokens:
@@ -56,7 +58,7 @@ class MilvusBackend:
                 search_params={"metric_type": "BM25"}, timeout=self.target.timeout,
             )
         # Milvus Lite reports BM25 as a negated distance, a Milvus server as a score.
-        return [(int(h["id"]), abs(float(h["distance"]))) for h in got[0]]
+        return best_first([(int(h["id"]), abs(float(h["distance"]))) for h in got[0]])
 
     def hybrid(self, vector: np.ndarray, tokens: list[str], k: int, depth: int,
                rrf_k: int) -> Ranked | None:
@@ -70,10 +72,11 @@ class MilvusBackend:
             AnnSearchRequest(data=[" ".join(tokens)], anns_field="sparse",
                              param={"metric_type": "BM25"}, limit=depth),
         ]
+        # A few more than k, so that ties at the cut are settled by our rule, not the engine's.
         with engine_errors(self.target, "running the hybrid search"):
             got = self.client.hybrid_search(self.collection, requests, RRFRanker(rrf_k),
-                                            limit=k, timeout=self.target.timeout)
-        return [(int(h["id"]), float(h["distance"])) for h in got[0]]
+                                            limit=k + TIE_MARGIN, timeout=self.target.timeout)
+        return best_first([(int(h["id"]), float(h["distance"])) for h in got[0]])[:k]
 
     def fetch(self, positions: list[int]) -> list[StoredPassage]:
         if not positions:

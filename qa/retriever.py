@@ -32,6 +32,12 @@ class Hit:
     stored: StoredPassage | None = None  # the passage as a remote engine returned it
 
 
+def _best_first(item: tuple[int, float]) -> tuple[float, int]:
+    """Sort key: higher score first, ties by position -- the same rule on every backend,
+    so an engine's own tie order does not change the ranking."""
+    return -item[1], item[0]
+
+
 class Retriever:
     """Ranks chunks for a query.
 
@@ -94,12 +100,11 @@ class Retriever:
         dense = dict(backend.dense(qv, depth)) if qv is not None else {}
         lexical = dict(backend.lexical(tokens, depth)) if tokens else {}
         if mode == "dense":
-            return self._hits(sorted(dense.items(), key=lambda p: -p[1])[:k], dense, lexical)
+            return self._hits(sorted(dense.items(), key=_best_first)[:k], dense, lexical)
         if mode == "bm25":
             return self._hits(list(lexical.items())[:k], dense, lexical)
-        fused_scores = self._fuse(dense, lexical)
-        ranked = sorted(fused_scores, key=lambda i: -fused_scores[i])[:k]
-        return self._hits([(i, fused_scores[i]) for i in ranked], dense, lexical)
+        fused = sorted(self._fuse(dense, lexical).items(), key=_best_first)[:k]
+        return self._hits(fused, dense, lexical)
 
     def _hits(self, ranked: Ranked, dense: dict[int, float],
               lexical: dict[int, float]) -> list[Hit]:
@@ -113,7 +118,7 @@ class Retriever:
     def _fuse(self, dense: dict[int, float], lexical: dict[int, float]) -> dict[int, float]:
         if self.fusion == "rrf":
             fused: dict[int, float] = {}
-            for rank, i in enumerate(sorted(dense, key=lambda i: -dense[i]), start=1):
+            for rank, (i, _) in enumerate(sorted(dense.items(), key=_best_first), start=1):
                 fused[i] = fused.get(i, 0.0) + 1.0 / (self.rrf_k + rank)
             for rank, i in enumerate(lexical, start=1):
                 fused[i] = fused.get(i, 0.0) + 1.0 / (self.rrf_k + rank)
