@@ -30,6 +30,7 @@ INDEX_KINDS = ("flat", "hnsw", "ivf", "ivfpq")
 VECTOR_KINDS = ("auto", *INDEX_KINDS)
 DEFAULT_HNSW_THRESHOLD = 50_000
 DEFAULT_IVFPQ_THRESHOLD = 500_000
+MIN_PQ_TRAIN = 16 * 39  # 16 centroids per 4-bit code, 39 training points each
 
 
 @dataclass(frozen=True)
@@ -145,10 +146,16 @@ def build_vector_index(
 
 
 def _ivfpq(data: np.ndarray, p: AnnParams) -> Any:
-    """IVF cells of 4-bit PQ codes (fast scan), candidates re-scored on the float rows."""
+    """IVF cells of 4-bit PQ codes (fast scan), candidates re-scored on the float rows.
+
+    Below ``MIN_PQ_TRAIN`` vectors the 16 centroids of each code cannot be trained: the
+    exact flat index is returned (and is the cheaper one at that size anyway).
+    """
     import faiss
 
     count, dim = data.shape
+    if count < MIN_PQ_TRAIN:
+        return faiss.IndexFlatIP(dim)
     nlist = ivf_cells(count, p, p.ivfpq_nlist)
     subquantizers = dim // 4 if dim % 8 == 0 else dim // 2  # 4 (or 2) dimensions a code
     index: Any = faiss.index_factory(

@@ -101,12 +101,28 @@ def test_index_asked_for_more_than_it_holds(kind: str) -> None:
 
 
 def test_search_tuning_survives_a_round_trip(tmp_path: Path) -> None:
+    import faiss
+
     data = _unit(np.random.default_rng(2).standard_normal((2_000, DIM)))
-    params = AnnParams(ef_search=77, ivf_nprobe=5)
+    params = AnnParams(ef_search=77, ivf_nprobe=5, ivfpq_nprobe=6, ivfpq_k_factor=9)
     save_vector_index(build_vector_index(data, "hnsw", params), tmp_path / "hnsw")
     save_vector_index(build_vector_index(data, "ivf", params), tmp_path / "ivf")
+    save_vector_index(build_vector_index(data, "ivfpq", params), tmp_path / "ivfpq")
     assert load_vector_index(tmp_path / "hnsw").hnsw.efSearch == 77
     assert load_vector_index(tmp_path / "ivf").nprobe == 5
+    ivfpq = load_vector_index(tmp_path / "ivfpq")
+    assert faiss.extract_index_ivf(ivfpq).nprobe == 6
+    assert ivfpq.k_factor == 9
+
+
+def test_ivfpq_on_too_few_vectors_is_exact() -> None:
+    data = _unit(np.random.default_rng(3).standard_normal((100, DIM)))
+    index = build_vector_index(data, "ivfpq")
+    assert index_kind(index) == "flat"
+    for query in data[:5]:
+        _, want_ids = _brute_force(data, query, 10)
+        _, got_ids = search_vectors(index, query, 10)
+        assert set(got_ids.tolist()) == set(want_ids.tolist())
 
 
 def test_choose_kind_follows_the_threshold() -> None:
@@ -114,6 +130,9 @@ def test_choose_kind_follows_the_threshold() -> None:
     assert choose_kind(49_999, "auto", 50_000) == "flat"
     assert choose_kind(50_000, "auto", 50_000) == "hnsw"
     assert choose_kind(10, "auto", 5) == "hnsw"
+    assert choose_kind(499_999) == "hnsw"
+    assert choose_kind(500_000) == "ivfpq"  # 1M: HNSW missed the target, ivfpq met it
+    assert choose_kind(10, "auto", 5, 10) == "ivfpq"
     for kind in INDEX_KINDS:
         assert choose_kind(10_000_000, kind) == kind
         assert choose_kind(1, kind) == kind
