@@ -68,7 +68,7 @@ def _engine_exceptions() -> tuple[type[BaseException], ...]:
 
 @contextlib.contextmanager
 def engine_errors(target: MilvusTarget, doing: str) -> Iterator[None]:
-    """Turn what the engine or the network raises into ``BackendUnavailable``."""
+    """Turn what the engine or the connection to it raises into ``BackendUnavailable``."""
     kinds = _engine_exceptions()
     try:
         yield

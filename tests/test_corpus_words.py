@@ -40,6 +40,7 @@ ENGLISH = frozenset(
     english
     return self lower open group block future new status space white host action fields force
     special training code point support work plus system way access control supply compound
+    standard
     """.split()
 )
 
