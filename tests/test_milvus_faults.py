@@ -75,3 +75,19 @@ def test_server_killed_mid_query_gives_an_error_then_a_503(
     assert down.status_code == 503
     body = down.json()
     assert f"Milvus at {uri}" in body["detail"] and "Traceback" not in down.text
+
+
+def test_http_with_milvus_unreachable_at_start_answers_503(
+    make_service: Callable[..., Any],
+) -> None:
+    uri = f"http://127.0.0.1:{free_port()}"
+    service = make_service(FILES, backend="milvus", milvus_uri=uri, milvus_timeout=TIMEOUT)
+    with TestClient(create_app(service.settings, service)) as client:
+        deadline = time.monotonic() + 10 * TIMEOUT
+        ready = client.get("/ready")
+        while "still loading" in ready.text and time.monotonic() < deadline:
+            time.sleep(0.1)
+            ready = client.get("/ready")
+        asked = client.post("/ask", json={"question": "When was the first report filed?"})
+    assert ready.status_code == 503 and f"Milvus at {uri}" in ready.json()["detail"]
+    assert asked.status_code == 503 and f"Milvus at {uri}" in asked.json()["detail"]
