@@ -22,7 +22,7 @@ from index.vectors import DEFAULT_HNSW_THRESHOLD, VECTOR_KINDS
 # existing indexes stale, so users get a rebuild instead of offsets from older code.
 PIPELINE_MODULES = (
     "structure", "sentences", "chunker", "acronyms", "lexical", "bm25", "builder", "textfold",
-    "annotate",
+    "annotate", "legs", "milvus_store",
 )
 
 
