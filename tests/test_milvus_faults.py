@@ -8,12 +8,12 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from fastapi.testclient import TestClient
 
 from api.app import create_app
 from qa.errors import BackendUnavailable, ConfigError
 from tests.helpers.milvus_server import milvus_server, silent_port
 from tests.helpers.procs import free_port, run_qa, stop
+from tests.helpers.servers import local_client
 
 FILES = {
     "a.txt": "1 First\nThe first report was filed in 2001. It covers harbour dredging.\n",
@@ -63,7 +63,7 @@ def test_server_killed_mid_query_gives_an_error_then_a_503(
                                milvus_timeout=TIMEOUT, cache_size=0)
         service.open()
         assert "2001" in (service.ask("When was the first report filed?").answer or "")
-        with TestClient(create_app(service.settings, service)) as client:
+        with local_client(create_app(service.settings, service)) as client:
             ok = client.post("/ask", json={"question": "When was the second report filed?"})
             assert ok.status_code == 200, ok.text
             stop(process)
@@ -82,7 +82,7 @@ def test_http_with_milvus_unreachable_at_start_answers_503(
 ) -> None:
     uri = f"http://127.0.0.1:{free_port()}"
     service = make_service(FILES, backend="milvus", milvus_uri=uri, milvus_timeout=TIMEOUT)
-    with TestClient(create_app(service.settings, service)) as client:
+    with local_client(create_app(service.settings, service)) as client:
         deadline = time.monotonic() + 10 * TIMEOUT
         ready = client.get("/ready")
         while "still loading" in ready.text and time.monotonic() < deadline:
