@@ -199,11 +199,11 @@ class OnnxEmbedder:
             "token_type_ids": [e.type_ids for e in encoded],
         }
         feed = {n: np.array(columns[n], dtype=np.int64) for n in encoder.meta["inputs"]}
-        (states,) = encoder.session.run(None, feed)
+        (hidden,) = encoder.session.run(None, feed)
         if encoder.meta["pooling"] == "cls":
-            pooled = states[:, 0, :]
+            pooled = hidden[:, 0, :]
         else:
             weights = np.array(columns["attention_mask"], dtype=np.float32)[:, :, None]
-            pooled = (states * weights).sum(axis=1) / np.maximum(weights.sum(axis=1), 1e-9)
+            pooled = (hidden * weights).sum(axis=1) / np.maximum(weights.sum(axis=1), 1e-9)
         norms = np.maximum(np.linalg.norm(pooled, axis=1, keepdims=True), 1e-12)
         return np.ascontiguousarray(pooled / norms, dtype=np.float32)

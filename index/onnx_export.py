@@ -4,7 +4,7 @@ The only module of the project that imports torch and sentence-transformers, and
 an export is needed (a build with a model whose export is not cached yet). The query path
 reads the export with ``index.onnx_embedder`` and imports neither.
 
-An export folder holds ``model.onnx`` (the transformer: token ids -> token states),
+An export folder holds ``model.onnx`` (the transformer: token ids -> one vector per token),
 ``tokenizer.json`` and ``encoder.json`` (pooling, sequence limit, inputs, checksums). Its
 name is the model's name plus a checksum of the model's files, so other weights under the
 same name never reuse it; files are written under temporary names and renamed.
@@ -156,8 +156,8 @@ def _export_onnx(name: str, transformer: Any, inputs: list[str], out: Path) -> N
 
     bert = transformer.auto_model.eval()
 
-    class TokenStates(torch.nn.Module):
-        """The encoder with positional inputs, returning the token states only."""
+    class TokenVectors(torch.nn.Module):
+        """The encoder with positional inputs, returning the vectors of the tokens only."""
 
         def __init__(self) -> None:
             super().__init__()
@@ -168,13 +168,13 @@ def _export_onnx(name: str, transformer: Any, inputs: list[str], out: Path) -> N
 
     sample = transformer.tokenizer(["an example sentence", "a second one"], padding=True,
                                    return_tensors="pt")
-    axes = {n: {0: "batch", 1: "tokens"} for n in (*inputs, "token_states")}
+    axes = {n: {0: "batch", 1: "tokens"} for n in (*inputs, "token_vectors")}
     try:
         with torch.no_grad(), warnings.catch_warnings():
             warnings.simplefilter("ignore")  # tracer notes on shapes that are dynamic axes
             torch.onnx.export(
-                TokenStates(), tuple(sample[n] for n in inputs), str(out),
-                input_names=inputs, output_names=["token_states"], dynamic_axes=axes,
+                TokenVectors(), tuple(sample[n] for n in inputs), str(out),
+                input_names=inputs, output_names=["token_vectors"], dynamic_axes=axes,
                 opset_version=17, dynamo=False,
             )
     except Exception as exc:
