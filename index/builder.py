@@ -32,6 +32,7 @@ from index.store import (
     remove_stale_versions,
     save_sentence_vectors,
     write_chunks,
+    write_documents,
 )
 from index.structure import parse_blocks
 from index.tokens import count_tokens
@@ -91,7 +92,7 @@ def build_index(
         with folder_errors(index_dir):
             remove_stale_versions(index_dir)  # leftovers of builds that were killed
         stage("reading corpus")
-        snapshot = read_corpus(corpus_dir, config.max_file_bytes)
+        snapshot = read_corpus(corpus_dir, config.max_file_bytes, config.extract)
         stage("chunking")
         chunks, unchunked = chunk_corpus(snapshot.documents, config, embedder)
         documents = len(snapshot.documents) - len(unchunked)
@@ -115,6 +116,8 @@ def build_index(
             write_chunks(chunks, staging / CHUNKS)
             save_sentence_vectors(sentences, sentence_vectors, staging)
             write_annotations(annotations, staging / ANNOTATIONS)
+            chunked = {c.doc_id for c in chunks}
+            write_documents([d for d in snapshot.documents if d.doc_id in chunked], staging)
             bm25_dir = staging / BM25_DIR
             bm25_dir.mkdir()
             save_bm25(build_bm25([lexical_text(c) for c in chunks]), bm25_dir)
@@ -166,7 +169,7 @@ def chunk_corpus(
         try:
             pieces = chunk_document(
                 doc,
-                parse_blocks(doc.doc_id, doc.text),
+                parse_blocks(doc.doc_id, doc.text, doc.headings),
                 config.chunking,
                 count_tokens,
                 embedder.count_tokens,

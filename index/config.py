@@ -10,6 +10,7 @@ from typing import Any
 
 from index.chunker import ChunkSettings
 from index.embedder import DEFAULT_MODEL
+from index.extract.records import ExtractSettings
 from index.nlp import DEFAULT_NLP_MODEL
 from index.onnx_embedder import ENCODER_FORMAT
 from index.reader import DEFAULT_MAX_FILE_BYTES
@@ -21,7 +22,7 @@ from index.vectors import DEFAULT_HNSW_THRESHOLD, VECTOR_KINDS
 # existing indexes stale, so users get a rebuild instead of offsets from older code.
 PIPELINE_MODULES = (
     "structure", "sentences", "chunker", "acronyms", "lexical", "bm25", "builder", "textfold",
-    "annotate",
+    "annotate", "extract/pdf", "extract/pdf_layout", "extract/html", "extract/records", "extract/document",
 )
 
 
@@ -45,6 +46,7 @@ class BuildConfig:
         hnsw_threshold: with ``auto``, the vector count from which HNSW is used.
         max_file_bytes: corpus files larger than this are skipped.
         nlp_model: the spaCy pipeline that annotates every sentence.
+        extract: bounds and options of PDF/HTML extraction.
     """
 
     model: str = DEFAULT_MODEL
@@ -53,6 +55,7 @@ class BuildConfig:
     hnsw_threshold: int = DEFAULT_HNSW_THRESHOLD
     max_file_bytes: int = DEFAULT_MAX_FILE_BYTES
     nlp_model: str = DEFAULT_NLP_MODEL
+    extract: ExtractSettings = field(default_factory=ExtractSettings)
 
     def __post_init__(self) -> None:
         if self.vector_kind not in VECTOR_KINDS:
@@ -73,4 +76,8 @@ class BuildConfig:
             "hnsw_threshold": self.hnsw_threshold,
             "max_file_bytes": self.max_file_bytes,
             "nlp_model": self.nlp_model,
+            # the time and memory bounds are left out: they change no file's text
+            "max_pdf_pages": self.extract.max_pages,
+            "max_source_bytes": self.extract.max_source_bytes,
+            "ocr": self.extract.ocr,
         }

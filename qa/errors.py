@@ -22,6 +22,10 @@ class NotFound(QAError):
     """A passage or document id that does not exist."""
 
 
+class TooLarge(QAError):
+    """A document too large to serve."""
+
+
 __all__ = [
     "ConfigError",
     "CorpusError",
@@ -33,4 +37,5 @@ __all__ = [
     "NotFound",
     "QAError",
     "StaleIndex",
+    "TooLarge",
 ]
