@@ -10,10 +10,9 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-from fastapi.testclient import TestClient
-
 from api.app import create_app
 from index.store import TEXTS_DIR, current_version
+from tests.helpers.servers import local_client
 
 TEXT = ("1 Harbour\n\nThe harbour was dredged in 1911 by the town council.\n\n"
         "2 Bridge\n\nThe bridge over the river was finished in 1930.\n")
@@ -32,7 +31,7 @@ def test_an_edit_without_reload_does_not_change_the_served_text(
     service = opened(make_service)
     (service.settings.corpus_dir / "town.txt").write_text(
         "Completely different words now.\n" + TEXT.replace("1930", "1999"), "utf-8")
-    with TestClient(create_app(service.settings, service)) as client:
+    with local_client(create_app(service.settings, service)) as client:
         answer = client.post("/ask", json={"question": QUESTION}).json()
         served = client.get("/documents/town.txt")
     assert served.status_code == 200
@@ -47,7 +46,7 @@ def test_an_edit_without_reload_does_not_change_the_served_text(
 def test_a_file_that_becomes_non_utf8_is_no_500(make_service: Callable[..., Any]) -> None:
     service = opened(make_service)
     (service.settings.corpus_dir / "town.txt").write_bytes(b"caf\xe9 \xff\xfe broken")
-    with TestClient(create_app(service.settings, service)) as client:
+    with local_client(create_app(service.settings, service)) as client:
         served = client.get("/documents/town.txt")
     assert served.status_code == 200 and served.json()["text"] == TEXT
 
@@ -56,7 +55,7 @@ def test_a_file_grown_past_the_cap_is_not_served_whole(make_service: Callable[..
     service = opened(make_service, max_file_mb=0.01)
     with (service.settings.corpus_dir / "town.txt").open("a", encoding="utf-8") as handle:
         handle.write("More text. " * 5000)  # 55 KB, past the 10 KB cap
-    with TestClient(create_app(service.settings, service)) as client:
+    with local_client(create_app(service.settings, service)) as client:
         served = client.get("/documents/town.txt")
         assert served.status_code == 200 and served.json()["text"] == TEXT
         # a stored text over the serving cap (the cap lowered after the build) is a 413
@@ -78,7 +77,7 @@ def test_a_damaged_stored_text_is_found_by_the_check(make_service: Callable[...,
 
 def test_unknown_ids_are_404_with_a_short_echo(make_service: Callable[..., Any]) -> None:
     service = opened(make_service)
-    with TestClient(create_app(service.settings, service)) as client:
+    with local_client(create_app(service.settings, service)) as client:
         missing = client.get("/documents/" + "x" * 5000)
         outside = client.get("/documents/..%2F..%2Fetc%2Fpasswd")
     assert missing.status_code == 404 and len(missing.json()["detail"]) < 200

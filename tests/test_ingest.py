@@ -257,11 +257,10 @@ def test_ocr_reads_a_scanned_page_when_on(
 
 
 def test_pages_reach_the_cli_and_http(chapter_pdf: Path, tmp_path: Path) -> None:
-    from fastapi.testclient import TestClient
-
     from api.app import create_app
     from qa.service import QAService
     from qa.settings import Settings
+    from tests.helpers.servers import local_client
     from tests.test_cli import run_script
 
     corpus = tmp_path / "corpus"
@@ -279,7 +278,7 @@ def test_pages_reach_the_cli_and_http(chapter_pdf: Path, tmp_path: Path) -> None
     assert f"{citation['section']} · {label}" in shown.stdout
     service = QAService(Settings(corpus_dir=corpus, index_dir=tmp_path / "index",
                                  model="hashing-64"))
-    with TestClient(create_app(service.settings, service)) as client:
+    with local_client(create_app(service.settings, service)) as client:
         service.open()
         body = client.post("/ask", json={"question": question}).json()
         served = client.get("/documents/chapter.pdf").json()
