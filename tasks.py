@@ -70,16 +70,27 @@ def run() -> None:
     sh(qa, "serve", env=env())
 
 
+# Debian packages the tests use, by the binary each provides: chromium for the browser test
+# and for printing test PDFs, pdftotext/pdftoppm to check pages, tesseract for OCR.
+DEBIAN_TOOLS = {
+    "chromium": "chromium",
+    "chromedriver": "chromium-driver",
+    "pdftotext": "poppler-utils",
+    "tesseract": "tesseract-ocr",
+}
+
+
 def ensure_chromium() -> None:
-    """Install Debian's chromium and chromium-driver for the browser test, if possible."""
-    if shutil.which("chromium") and shutil.which("chromedriver"):
+    """Install the Debian packages of ``DEBIAN_TOOLS`` that are missing, if possible."""
+    missing = sorted({pkg for binary, pkg in DEBIAN_TOOLS.items() if not shutil.which(binary)})
+    if not missing:
         return
     if shutil.which("apt-get") and hasattr(os, "geteuid") and os.geteuid() == 0:
         sh("apt-get", "update", "-q")
-        sh("apt-get", "install", "-y", "-q", "chromium", "chromium-driver")
+        sh("apt-get", "install", "-y", "-q", *missing)
     else:
-        print("note: chromium/chromedriver missing and cannot be installed here; "
-              "the browser test will say so", flush=True)
+        print(f"note: {', '.join(missing)} missing and cannot be installed here; "
+              "the tests that need them will say so", flush=True)
 
 
 def test() -> None:

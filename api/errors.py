@@ -13,13 +13,15 @@ from fastapi.encoders import jsonable_encoder
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 
-from qa.errors import InvalidQuestion, NotFound, QAError
+from qa.errors import InvalidQuestion, NotFound, QAError, TooLarge
 
 log = logging.getLogger(__name__)
 
 # Checked in order; anything else the core raises (no index, index locked or damaged, corpus
 # unreadable) means the service cannot answer right now: 503.
-_STATUS_BY_ERROR: tuple[tuple[type[QAError], int], ...] = ((InvalidQuestion, 422), (NotFound, 404))
+_STATUS_BY_ERROR: tuple[tuple[type[QAError], int], ...] = (
+    (InvalidQuestion, 422), (NotFound, 404), (TooLarge, 413),
+)
 _UNAVAILABLE = 503
 
 

@@ -57,6 +57,10 @@ class PassageOut(BaseModel):
     end: int = Field(ge=0, description="End offset in the document (exclusive).")
     text: str
     score: float
+    page_start: int | None = Field(
+        None, ge=1, description="First page of a PDF, as a viewer counts (null: no pages)."
+    )
+    page_end: int | None = Field(None, ge=1, description="Last page of a PDF (null: no pages).")
 
 
 class CitationOut(BaseModel):
@@ -73,6 +77,10 @@ class CitationOut(BaseModel):
     end: int = Field(ge=0)
     quote: str
     score: float
+    page_start: int | None = Field(
+        None, ge=1, description="First page of a PDF, as a viewer counts (null: no pages)."
+    )
+    page_end: int | None = Field(None, ge=1, description="Last page of a PDF (null: no pages).")
 
 
 class AnswerOut(BaseModel):
@@ -94,10 +102,15 @@ class SearchOut(BaseModel):
 
 
 class DocumentOut(BaseModel):
-    """A source document's text, exactly as the offsets refer to it."""
+    """A source document's text, exactly as the offsets refer to it: the text the index
+    was built from (for a PDF or HTML file, the extracted text)."""
 
     doc_id: str
     text: str
+    kind: str = Field("text", description="'text' (.txt, .md), 'pdf' or 'html'.")
+    pages: list[int] | None = Field(
+        None, description="For a PDF: the offset in text where each page starts, page 1 first."
+    )
 
 
 class DocumentListOut(BaseModel):

@@ -150,17 +150,19 @@ class _AnyPath(Convertor[str]):
 register_url_convertor("anypath", _AnyPath())
 
 
-@protected.get("/documents/{doc_id:anypath}", tags=["sources"], responses=_errors(404))
+@protected.get("/documents/{doc_id:anypath}", tags=["sources"], responses=_errors(404, 413))
 async def document(
     doc_id: Annotated[str, PathParam(description="An indexed document id, e.g. 'report.txt'.")],
     service: ServiceDep,
 ) -> DocumentOut:
     """A source document's text, so a citation can be shown in context.
 
-    Only indexed document ids are served; any other path (``../``, absolute) is 404.
+    The text is the one kept in the index, so it always matches the citations' offsets,
+    whatever happened to the file since. Only indexed document ids are served (404 else).
     """
-    text = await anyio.to_thread.run_sync(service.document, doc_id)
-    return DocumentOut(doc_id=doc_id, text=text)
+    doc = await anyio.to_thread.run_sync(service.stored_document, doc_id)
+    return DocumentOut(doc_id=doc_id, text=doc.text, kind=doc.kind,
+                       pages=list(doc.pages) if doc.pages else None)
 
 
 @protected.post("/reload", tags=["status"], responses=_errors(409))

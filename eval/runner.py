@@ -44,13 +44,31 @@ from eval import metrics
 from eval.answer_types import ANSWER_TYPES
 from eval.gold import GoldItem
 from qa.errors import InvalidQuestion, NotFound
-from qa.records import Answer
+from qa.records import Answer, Citation, Passage
 from qa.service import QAService
 
 SYSTEMS = ("hybrid", "bm25", "dense")  # ours first, then the baselines
 CUTOFF = 10  # rank cutoff of MRR and nDCG
 CALIBRATION_BINS = 10
 MAX_FALSE_ABSTENTION = 0.05
+
+
+@dataclass(frozen=True)
+class SourceSpan:
+    """Where a citation or passage points: document, section, offsets and PDF pages."""
+
+    doc_id: str
+    section: str
+    start: int
+    end: int
+    page_start: int | None  # 1-based, as a PDF viewer counts; None for other documents
+    page_end: int | None
+
+
+def source_spans(items: Iterable[Citation | Passage]) -> tuple[SourceSpan, ...]:
+    """The SourceSpan of each citation or passage."""
+    return tuple(SourceSpan(i.doc_id, i.section, i.start, i.end, i.page_start, i.page_end)
+                 for i in items)
 
 
 @dataclass(frozen=True)
@@ -78,6 +96,8 @@ class QuestionResult:
     passages_verified: int
     answer_in_citation: bool | None  # None when no answer was given
     latency_ms: float
+    cited: tuple[SourceSpan, ...] = ()  # where each citation points (pages for a PDF)
+    passage_spans: tuple[SourceSpan, ...] = ()
 
     @property
     def answerable(self) -> bool:
@@ -222,6 +242,8 @@ def score_answer(
         passages_verified=sum(verified(p.doc_id, p.start, p.end, p.text) for p in answer.passages),
         answer_in_citation=any(prediction in q for q in quotes) if prediction else None,
         latency_ms=latency_ms,
+        cited=source_spans(answer.citations),
+        passage_spans=source_spans(answer.passages),
     )
 
 

@@ -31,6 +31,7 @@ from index.store import (
     remove_stale_versions,
     save_sentence_vectors,
     write_chunks,
+    write_documents,
 )
 from index.structure import parse_blocks
 from index.tokens import count_tokens
@@ -95,7 +96,7 @@ def build_index(
         with folder_errors(index_dir):
             remove_stale_versions(index_dir)  # leftovers of builds that were killed
         stage("reading corpus")
-        snapshot = read_corpus(corpus_dir, config.max_file_bytes)
+        snapshot = read_corpus(corpus_dir, config.max_file_bytes, config.extract)
         stage("chunking")
         chunks, unchunked = chunk_corpus(snapshot.documents, config, embedder)
         documents = len(snapshot.documents) - len(unchunked)
@@ -121,6 +122,8 @@ def build_index(
             write_chunks(chunks, staging / CHUNKS)
             save_sentence_vectors(sentences, sentence_vectors, staging)
             write_annotations(annotations, staging / ANNOTATIONS)
+            chunked = {c.doc_id for c in chunks}
+            write_documents([d for d in snapshot.documents if d.doc_id in chunked], staging)
             acronyms = extract_acronyms(d.text for d in snapshot.documents)
             (staging / ACRONYMS).write_text(json.dumps(acronyms, indent=1, ensure_ascii=False))
             seconds = time.perf_counter() - started
@@ -172,7 +175,7 @@ def chunk_corpus(
         try:
             pieces = chunk_document(
                 doc,
-                parse_blocks(doc.doc_id, doc.text),
+                parse_blocks(doc.doc_id, doc.text, doc.headings),
                 config.chunking,
                 count_tokens,
                 embedder.count_tokens,

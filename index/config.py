@@ -11,6 +11,7 @@ from typing import Any
 from index.backend import BACKENDS
 from index.chunker import ChunkSettings
 from index.embedder import DEFAULT_MODEL
+from index.extract.records import ExtractSettings
 from index.nlp import DEFAULT_NLP_MODEL
 from index.onnx_embedder import ENCODER_FORMAT
 from index.reader import DEFAULT_MAX_FILE_BYTES
@@ -23,6 +24,7 @@ from index.vectors import DEFAULT_HNSW_THRESHOLD, VECTOR_KINDS
 PIPELINE_MODULES = (
     "structure", "sentences", "chunker", "acronyms", "lexical", "bm25", "builder", "textfold",
     "annotate", "legs", "milvus_store",
+    "extract/pdf", "extract/pdf_layout", "extract/html", "extract/records", "extract/document",
 )
 
 
@@ -47,6 +49,7 @@ class BuildConfig:
         max_file_bytes: corpus files larger than this are skipped.
         nlp_model: the spaCy pipeline that annotates every sentence.
         backend: where the search legs live: ``faiss`` (files) or ``milvus``.
+        extract: bounds and options of PDF/HTML extraction.
     """
 
     model: str = DEFAULT_MODEL
@@ -56,6 +59,7 @@ class BuildConfig:
     max_file_bytes: int = DEFAULT_MAX_FILE_BYTES
     nlp_model: str = DEFAULT_NLP_MODEL
     backend: str = "faiss"
+    extract: ExtractSettings = field(default_factory=ExtractSettings)
 
     def __post_init__(self) -> None:
         if self.backend not in BACKENDS:
@@ -81,4 +85,8 @@ class BuildConfig:
             "max_file_bytes": self.max_file_bytes,
             "nlp_model": self.nlp_model,
             "backend": self.backend,
+            # the time and memory bounds are left out: they change no file's text
+            "max_pdf_pages": self.extract.max_pages,
+            "max_source_bytes": self.extract.max_source_bytes,
+            "ocr": self.extract.ocr,
         }

@@ -17,7 +17,7 @@ from index.engine_check import check_engine, open_engine
 from index.errors import CorruptIndex, IndexNotFound
 from index.milvus import MilvusTarget
 from index.reader import corpus_fingerprint
-from index.records import Chunk
+from index.records import Chunk, Document
 from index.store import (
     ACRONYMS,
     ANNOTATIONS,
@@ -28,6 +28,7 @@ from index.store import (
     backend_name,
     load_sentence_vectors,
     read_chunks,
+    read_documents,
     read_manifest,
     read_pointer,
     verify_files,
@@ -52,6 +53,7 @@ class LoadedIndex:
     sentence_rows: dict[tuple[str, int, int], int] = field(default_factory=dict)
     sentence_vectors: np.ndarray | None = None
     annotations: dict[tuple[str, int, int], Annotation] = field(default_factory=dict)
+    documents: dict[str, Document] = field(default_factory=dict)
     backend: SearchBackend = field(default=None)  # type: ignore[assignment]
     by_id: dict[str, int] = field(init=False)
 
@@ -60,6 +62,11 @@ class LoadedIndex:
         if self.backend is None:
             passages = [stored_passage(i, c) for i, c in enumerate(self.chunks)]
             self.backend = FaissBackend(self.vectors, self.bm25, passages)
+
+    def page_span(self, doc_id: str, start: int, end: int) -> tuple[int | None, int | None]:
+        """1-based first and last page of a span of a document (None, None: no pages)."""
+        doc = self.documents.get(doc_id)
+        return doc.page_span(start, end) if doc is not None else (None, None)
 
 
 @dataclass(frozen=True)
@@ -113,17 +120,18 @@ def _load_version(
         acronyms = json.loads((version / ACRONYMS).read_text("utf-8"))
         sentence_rows, sentence_vectors = load_sentence_vectors(version)
         annotations = read_annotations(version / ANNOTATIONS)
+        documents = read_documents(version)
     except (OSError, ValueError, KeyError, TypeError, RuntimeError, EOFError) as exc:
         raise CorruptIndex(f"index in {version} cannot be read ({exc}); {REBUILD_HINT}") from exc
     backend: SearchBackend = (
         FaissBackend(vectors, bm25, [stored_passage(i, c) for i, c in enumerate(chunks)])
         if local else open_engine(manifest, engine)
     )
-    if backend.count() != len(chunks):
+    if backend.count() != len(chunks) or not {c.doc_id for c in chunks} <= set(documents):
         raise CorruptIndex(f"index in {version} is inconsistent; {REBUILD_HINT}")
     return LoadedIndex(
         version, manifest, chunks, vectors, bm25, acronyms, sentence_rows, sentence_vectors,
-        annotations, backend,
+        annotations, documents, backend,
     )
 
 
@@ -159,7 +167,11 @@ def check_index(
         if built.get(key) != wanted.get(key):
             reasons.append(f"setting {key} changed: {built.get(key)!r} -> {wanted.get(key)!r}")
     old = manifest.get("corpus", {}).get("files", {})
-    new = corpus_fingerprint(corpus_dir, config.max_file_bytes) if corpus_dir.is_dir() else {}
+    new = (
+        corpus_fingerprint(corpus_dir, config.max_file_bytes, config.extract.max_source_bytes)
+        if corpus_dir.is_dir()
+        else {}
+    )
     reasons += [f"document added: {d}" for d in sorted(set(new) - set(old))]
     reasons += [f"document removed: {d}" for d in sorted(set(old) - set(new))]
     reasons += [f"document changed: {d}" for d in sorted(set(old) & set(new)) if old[d] != new[d]]

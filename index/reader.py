@@ -1,4 +1,4 @@
-"""Read the corpus folder: every ``.txt`` and ``.md`` file, decoded as UTF-8.
+"""Read the corpus folder: ``.txt`` and ``.md`` decoded as UTF-8, PDF and HTML extracted.
 
 Nothing is dropped silently: whatever the walk passes over (hidden files and folders,
 other file types, links leading out of the corpus folder, special files) and every
@@ -18,9 +18,12 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from index.errors import CorpusError
+from index.extract.document import SOURCE_SUFFIXES, document_from_source, source_kind
+from index.extract.records import ExtractSettings
 from index.records import Document, SkippedFile
 
-SUFFIXES = (".txt", ".md")
+TEXT_SUFFIXES = (".txt", ".md")
+SUFFIXES = (*TEXT_SUFFIXES, *SOURCE_SUFFIXES)
 DEFAULT_MAX_FILE_BYTES = 10 * 1024 * 1024
 
 
@@ -112,7 +115,7 @@ def _pass_over_reason(root: Path, path: Path) -> str | None:
     if not path.is_file():
         return "not a regular file"
     if path.suffix.lower() not in SUFFIXES:
-        return f"not a {' or '.join(SUFFIXES)} file"
+        return f"not one of the file types read ({', '.join(SUFFIXES)})"
     try:
         path.name.encode("utf-8")
     except UnicodeEncodeError:
@@ -144,14 +147,26 @@ def doc_id_for(corpus_dir: Path, path: Path) -> str:
     return path.relative_to(corpus_dir).as_posix()
 
 
-def read_file(corpus_dir: Path, path: Path, max_file_bytes: int) -> tuple[str, bytes | SkippedFile]:
+def read_file(
+    corpus_dir: Path, path: Path, max_file_bytes: int,
+    max_source_bytes: int = ExtractSettings.max_source_bytes,
+) -> tuple[str, bytes | SkippedFile]:
     """Read one candidate file, refusing files over the size limit.
+
+    Args:
+        corpus_dir: the corpus folder.
+        path: the file.
+        max_file_bytes: the limit of a text file (``.txt``, ``.md``).
+        max_source_bytes: the limit of a PDF or HTML file (its text is extracted).
 
     Returns:
         (its fingerprint entry, its bytes or why they were not read). The fingerprint
         is the SHA-256 of the bytes, ``"skipped:<size>"`` or ``"unreadable"``.
     """
     doc_id = doc_id_for(corpus_dir, path)
+    source = source_kind(doc_id) is not None
+    if source:
+        max_file_bytes = max_source_bytes
     try:
         size = path.stat().st_size
         if size <= max_file_bytes:
@@ -162,9 +177,10 @@ def read_file(corpus_dir: Path, path: Path, max_file_bytes: int) -> tuple[str, b
             size = len(data)
     except OSError as exc:
         return "unreadable", SkippedFile(doc_id, f"unreadable: {exc.strerror or exc}")
+    setting = "QA_MAX_SOURCE_MB" if source else "QA_MAX_FILE_MB"
     reason = (
         f"too large ({size / 1e6:.1f} MB > {max_file_bytes / 1e6:.1f} MB limit; "
-        "raise QA_MAX_FILE_MB to index it)"
+        f"raise {setting} to index it)"
     )
     return f"skipped:{size}", SkippedFile(doc_id, reason)
 
@@ -198,6 +214,8 @@ def decode_document(doc_id: str, data: bytes) -> Document | SkippedFile:
     """
     if not data:
         return SkippedFile(doc_id, "empty file")
+    if data.lstrip()[:5] == b"%PDF-":
+        return SkippedFile(doc_id, "a PDF file with a text-file name; rename it to .pdf")
     if b"\x00" in data[:65536]:
         return SkippedFile(doc_id, "binary file (contains NUL bytes)")
     try:
@@ -225,12 +243,18 @@ class CorpusSnapshot:
     fingerprint: dict[str, str]
 
 
-def read_corpus(corpus_dir: Path, max_file_bytes: int = DEFAULT_MAX_FILE_BYTES) -> CorpusSnapshot:
-    """Read and decode every corpus file.
+def read_corpus(
+    corpus_dir: Path,
+    max_file_bytes: int = DEFAULT_MAX_FILE_BYTES,
+    extract: ExtractSettings | None = None,
+) -> CorpusSnapshot:
+    """Read and decode every corpus file; extract the text of PDF and HTML files.
 
     Args:
         corpus_dir: the corpus folder.
-        max_file_bytes: files larger than this are skipped (with the reason listed).
+        max_file_bytes: text files (and extracted texts) larger than this are skipped
+            (with the reason listed).
+        extract: bounds and options of PDF/HTML extraction (defaults when None).
 
     Returns:
         The documents, the skipped files with reasons, and the corpus fingerprint.
@@ -238,33 +262,61 @@ def read_corpus(corpus_dir: Path, max_file_bytes: int = DEFAULT_MAX_FILE_BYTES) 
     Raises:
         CorpusError: the folder is missing, or no file in it can be indexed.
     """
+    extract = extract or ExtractSettings()
     listing = scan_corpus(corpus_dir)
     documents: list[Document] = []
     skipped: list[SkippedFile] = []
     fingerprint: dict[str, str] = {}
     for path in listing.files:
         doc_id = doc_id_for(corpus_dir, path)
-        fingerprint[doc_id], data = read_file(corpus_dir, path, max_file_bytes)
-        result = data if isinstance(data, SkippedFile) else decode_document(doc_id, data)
-        if isinstance(result, SkippedFile):
-            skipped.append(result)
+        fingerprint[doc_id], data = read_file(
+            corpus_dir, path, max_file_bytes, extract.max_source_bytes
+        )
+        if isinstance(data, SkippedFile):
+            skipped.append(SkippedFile(printable_path(data.path), data.reason))
+        elif source_kind(doc_id) is not None:
+            document, notes = document_from_source(
+                doc_id, printable_path(doc_id), data, fingerprint[doc_id], max_file_bytes, extract
+            )
+            documents += [document] if document is not None else []
+            skipped += notes + (_hard_link_warning(path, doc_id) if document else [])
         else:
-            documents.append(result)
-            skipped.extend(_hard_link_warning(path, doc_id))
+            result = decode_document(doc_id, data)
+            if isinstance(result, SkippedFile):
+                skipped.append(SkippedFile(printable_path(result.path), result.reason))
+            else:
+                documents.append(result)
+                skipped.extend(_hard_link_warning(path, doc_id))
     skipped = sorted(
-        (SkippedFile(printable_path(s.path), s.reason) for s in [*skipped, *listing.skipped]),
+        [*skipped, *(SkippedFile(printable_path(s.path), s.reason) for s in listing.skipped)],
         key=lambda s: s.path,
     )
     if not documents:
         detail = "; ".join(f"{s.path}: {s.reason}" for s in skipped)
         raise CorpusError(
-            f"no indexable .txt or .md file in {corpus_dir}" + (f" ({detail})" if detail else "")
+            f"no indexable document ({', '.join(SUFFIXES)}) in {corpus_dir}" + (f" ({detail})" if detail else "")
         )
     return CorpusSnapshot(documents, skipped, fingerprint)
 
 
+def check_corpus(corpus_dir: Path, max_file_bytes: int = DEFAULT_MAX_FILE_BYTES) -> None:
+    """Fail early, and cheaply, when nothing in the corpus folder can be indexed.
+
+    A PDF or HTML file counts as indexable until it is read (extracting it here would read
+    it twice); text files are read and decoded.
+
+    Raises:
+        CorpusError: as ``read_corpus`` does.
+    """
+    listing = scan_corpus(corpus_dir)
+    if not any(source_kind(doc_id_for(corpus_dir, p)) for p in listing.files):
+        read_corpus(corpus_dir, max_file_bytes)
+
+
 def corpus_fingerprint(
-    corpus_dir: Path, max_file_bytes: int = DEFAULT_MAX_FILE_BYTES
+    corpus_dir: Path,
+    max_file_bytes: int = DEFAULT_MAX_FILE_BYTES,
+    max_source_bytes: int = ExtractSettings.max_source_bytes,
 ) -> dict[str, str]:
     """Hash every candidate corpus file without decoding it, for the staleness check.
 
@@ -272,6 +324,8 @@ def corpus_fingerprint(
         doc_id -> the fingerprint entry ``read_file`` gives, as ``read_corpus`` records it.
     """
     return {
-        doc_id_for(corpus_dir, path): read_file(corpus_dir, path, max_file_bytes)[0]
+        doc_id_for(corpus_dir, path): read_file(
+            corpus_dir, path, max_file_bytes, max_source_bytes
+        )[0]
         for path in list_corpus_files(corpus_dir)
     }

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import bisect
 from dataclasses import dataclass, field
 
 
@@ -13,11 +14,30 @@ class Document:
         doc_id: path relative to the corpus folder, with forward slashes.
         text: the decoded text; every offset in the index points into it.
         sha256: hash of the raw bytes, recorded in the manifest.
+        kind: ``text`` (``.txt``/``.md`` as on disk), ``pdf`` or ``html`` (extracted text).
+        pages: for a PDF, the offset in ``text`` where each page starts (page 1 first).
+        headings: (start, end, level) of lines the extractor knows are headings.
     """
 
     doc_id: str
     text: str
     sha256: str
+    kind: str = "text"
+    pages: tuple[int, ...] = ()
+    headings: tuple[tuple[int, int, int], ...] = ()
+
+    def page_span(self, start: int, end: int) -> tuple[int | None, int | None]:
+        """1-based first and last page of ``text[start:end]`` (None, None without pages)."""
+        return page_span(self.pages, start, end)
+
+
+def page_span(pages: tuple[int, ...], start: int, end: int) -> tuple[int | None, int | None]:
+    """1-based first and last page of the span [start, end) given page start offsets."""
+    if not pages:
+        return None, None
+    first = max(1, bisect.bisect_right(pages, start))
+    last = max(first, bisect.bisect_right(pages, max(start, end - 1)))
+    return first, last
 
 
 @dataclass(frozen=True)

@@ -5,7 +5,8 @@ Layout of the index folder::
     CURRENT              "<version folder> <SHA-256 of its manifest>" (replaced atomically)
     .lock                held (flock) by the process that is building
     v-<time>-<rand>/     one complete index: manifest.json, chunks.jsonl, acronyms.json,
-                         sentences.*, annotations.jsonl, and with the FAISS backend
+                         sentences.*, annotations.jsonl, documents.json + texts/*.txt (the
+                         text every offset points into), and with the FAISS backend
                          dense.faiss and bm25/* (with Milvus, the manifest names the
                          collection that holds both legs)
     v-<time>-<rand>.tmp/ a version being written (or left by a build that was killed)
@@ -39,9 +40,9 @@ import numpy as np
 
 from index.errors import CorruptIndex, IndexLocked, IndexNotFound
 from index.folders import folder_errors
-from index.records import Chunk
+from index.records import Chunk, Document
 
-FORMAT_VERSION = 2
+FORMAT_VERSION = 3
 CURRENT = "CURRENT"
 MANIFEST = "manifest.json"
 CHUNKS = "chunks.jsonl"
@@ -51,7 +52,9 @@ BM25_DIR = "bm25"
 SENTENCES = "sentences.json"
 SENTENCE_VECTORS = "sentences.npy"
 ANNOTATIONS = "annotations.jsonl"
-REQUIRED_FILES = (CHUNKS, ACRONYMS, SENTENCES, SENTENCE_VECTORS, ANNOTATIONS)
+DOCUMENTS = "documents.json"
+TEXTS_DIR = "texts"
+REQUIRED_FILES = (CHUNKS, ACRONYMS, SENTENCES, SENTENCE_VECTORS, ANNOTATIONS, DOCUMENTS)
 REBUILD_HINT = "rebuild with: qa index --force"
 _SHA256 = re.compile(r"[0-9a-f]{64}")
 
@@ -91,6 +94,39 @@ def read_chunks(path: Path) -> list[Chunk]:
             raw["links"] = tuple(raw["links"])
             chunks.append(Chunk(**raw))
     return chunks
+
+
+def write_documents(documents: list[Document], folder: Path) -> None:
+    """Each document's text as a plain UTF-8 file under ``texts/``, listed in
+    ``documents.json`` with its kind, source hash, page starts and known headings."""
+    (folder / TEXTS_DIR).mkdir()
+    listing = []
+    for number, doc in enumerate(documents, start=1):
+        name = f"{TEXTS_DIR}/{number:06d}.txt"
+        (folder / name).write_bytes(doc.text.encode("utf-8"))
+        listing.append({
+            "doc_id": doc.doc_id, "file": name, "kind": doc.kind, "sha256": doc.sha256,
+            "pages": list(doc.pages), "headings": [list(h) for h in doc.headings],
+        })
+    (folder / DOCUMENTS).write_text(json.dumps(listing, ensure_ascii=False, indent=1), "utf-8")
+
+
+def read_documents(folder: Path) -> dict[str, Document]:
+    """The documents ``write_documents`` stored, by id (raises OSError/ValueError if damaged)."""
+    documents: dict[str, Document] = {}
+    for raw in json.loads((folder / DOCUMENTS).read_text("utf-8")):
+        name = str(raw["file"])
+        if not re.fullmatch(rf"{TEXTS_DIR}/\d{{6}}\.txt", name):
+            raise ValueError(f"bad document file name {name!r}")
+        documents[str(raw["doc_id"])] = Document(
+            doc_id=str(raw["doc_id"]),
+            text=(folder / name).read_bytes().decode("utf-8"),
+            sha256=str(raw["sha256"]),
+            kind=str(raw["kind"]),
+            pages=tuple(int(p) for p in raw["pages"]),
+            headings=tuple((int(a), int(b), int(lv)) for a, b, lv in raw["headings"]),
+        )
+    return documents
 
 
 def save_sentence_vectors(

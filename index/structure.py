@@ -15,6 +15,11 @@ Plain text (``.txt``) is read line by line. A line is classified as:
   next caption, figure, footnote or heading;
 * a paragraph -- everything else.
 
+Text extracted from PDF or HTML is read like plain text, except that when the extractor
+knows the headings (HTML ``h1``-``h6``, PDF font sizes) those lines are the headings at
+their level, numbering alone makes none (a numbered line is then a list item), and a
+table row (cells joined by `` | ``) is never a title.
+
 Markdown (``.md``) takes its structure from ``#`` headings; blocks are separated by
 blank lines.
 """
@@ -27,6 +32,7 @@ from collections.abc import Iterator
 from index.records import Block
 
 MAX_HEADING_CHARS = 160
+TABLE_CELL = " | "  # how extracted table rows separate their cells
 BOM = "\ufeff"
 
 # Numbering styles, most specific first. Group 1 is the heading text after the number.
@@ -46,12 +52,15 @@ _SMALL_WORDS = frozenset(
 )
 
 
-def parse_blocks(doc_id: str, text: str) -> list[Block]:
+def parse_blocks(
+    doc_id: str, text: str, headings: tuple[tuple[int, int, int], ...] = ()
+) -> list[Block]:
     """Split a document into blocks, each with its section path.
 
     Args:
         doc_id: the document id; its suffix picks the parser (``.md`` or plain text).
         text: the document text.
+        headings: (start, end, level) of lines known to be headings (extracted text).
 
     Returns:
         Blocks in document order, covering every non-blank line exactly once (a caption
@@ -59,7 +68,7 @@ def parse_blocks(doc_id: str, text: str) -> list[Block]:
     """
     if doc_id.lower().endswith(".md"):
         return _parse_markdown(text)
-    return _parse_plain(text)
+    return _parse_plain(text, {start: level for start, _end, level in headings})
 
 
 def _lines(text: str) -> Iterator[tuple[int, int]]:
@@ -148,6 +157,11 @@ class _SectionStack:
         self.path = [(lv, h) for lv, h in self.path if lv < level]
         self.path.append((level, heading))
 
+    def push_level(self, level: int, heading: str) -> None:
+        """A heading at the level the source gives it (1 outermost)."""
+        self.path = [(lv, h) for lv, h in self.path if lv < level]
+        self.path.append((level, heading))
+
     def push_unnumbered(self, heading: str) -> None:
         """An unnumbered title nests under the current numbered section."""
         numbered = [(lv, h) for lv, h in self.path if lv < 100]
@@ -166,7 +180,7 @@ class _SectionStack:
         return tuple(h for _, h in self.path)
 
 
-def _parse_plain(text: str) -> list[Block]:
+def _parse_plain(text: str, known: dict[int, int]) -> list[Block]:
     lines = [(a, b) for a, b in _lines(text)]
     nonblank = [i for i, (a, b) in enumerate(lines) if text[a:b].strip()]
     stack = _SectionStack()
@@ -198,7 +212,13 @@ def _parse_plain(text: str) -> list[Block]:
         if not continues_paragraph and not _is_title_line(line):
             in_front_matter = False
 
-        style = None if continues_paragraph else numbering_style(line)
+        if start in known:
+            flush()
+            in_front_matter = False
+            stack.push_level(known[start], line)
+            blocks.append(Block("heading", start, end, stack.section()))
+            continue
+        style = None if continues_paragraph or known else numbering_style(line)
         if style is not None:
             flush()
             stack.push(style, line)
@@ -230,7 +250,8 @@ def _parse_plain(text: str) -> list[Block]:
                 stack.push_byline(_BYLINE_START.sub("", line))
             blocks.append(Block("byline", start, end, stack.section()))
             continue
-        if looks_like_title(line) and (blank_before or paragraph is None):
+        table_row = bool(known) and TABLE_CELL in line  # extracted table rows stay text
+        if looks_like_title(line) and not table_row and (blank_before or paragraph is None):
             flush()
             if in_front_matter:
                 blocks.append(Block("title", start, end, ()))

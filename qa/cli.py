@@ -163,14 +163,14 @@ def cmd_index(args: argparse.Namespace) -> int:
 
 def _open_service(args: argparse.Namespace) -> Any:
     from index.nlp import load_nlp
-    from index.reader import read_corpus
+    from index.reader import check_corpus
     from qa.service import QAService
 
     service = QAService(_settings(args))
     status = service.status()
     if not status.current:
         # Fail on an unusable corpus or NLP pipeline with one line, before announcing a build.
-        read_corpus(service.settings.corpus_dir, service.settings.build_config().max_file_bytes)
+        check_corpus(service.settings.corpus_dir, service.settings.build_config().max_file_bytes)
         load_nlp(service.settings.nlp_model)
         print("building the index: " + shown("; ".join(status.reasons)), file=sys.stderr)
     service.open(rebuild=True, progress=not status.current)
@@ -199,7 +199,7 @@ def cmd_ask(args: argparse.Namespace) -> int:
         print(f"(confidence {answer.confidence:.2f}, {elapsed:.0f} ms)")
         print("\nCitations:")
         for n, c in enumerate(answer.citations, 1):
-            print(f"[{n}] {shown(c.section)}")
+            print(f"[{n}] {_with_pages(shown(c.section), c.page_start, c.page_end)}")
             print(f"    {shown(c.doc_id)} characters {c.start}-{c.end}")
             print(
                 textwrap.fill(
@@ -210,9 +210,19 @@ def cmd_ask(args: argparse.Namespace) -> int:
     for n, p in enumerate(answer.passages, 1):
         snippet = " ".join(p.text.split())
         snippet = snippet[:160] + ("…" if len(snippet) > 160 else "")
-        print(f"{n}. {shown(p.section)} [{shown(p.doc_id)}:{p.start}-{p.end}]")
+        print(f"{n}. {_with_pages(shown(p.section), p.page_start, p.page_end)} "
+              f"[{shown(p.doc_id)}:{p.start}-{p.end}]")
         print(textwrap.fill(snippet, width, initial_indent="   ", subsequent_indent="   "))
     return 0
+
+
+def _with_pages(section: str, page_start: int | None, page_end: int | None) -> str:
+    """The section path with "p. 37" / "pp. 37–38" beside it for a PDF."""
+    from qa.records import page_label
+
+    label = page_label(page_start, page_end)
+    heading = section or "(no section heading)"
+    return f"{heading} · {label}" if label else heading
 
 
 def cmd_search(args: argparse.Namespace) -> int:
@@ -229,7 +239,8 @@ def cmd_search(args: argparse.Namespace) -> int:
         print(json.dumps([asdict(p) for p in passages], ensure_ascii=False, indent=2))
         return 0
     for n, p in enumerate(passages, 1):
-        print(f"{n}. [{p.score:.4f}] {shown(p.section)} [{shown(p.doc_id)}:{p.start}-{p.end}]")
+        print(f"{n}. [{p.score:.4f}] {_with_pages(shown(p.section), p.page_start, p.page_end)} "
+              f"[{shown(p.doc_id)}:{p.start}-{p.end}]")
         print(
             textwrap.fill(
                 " ".join(p.text.split()), 88, initial_indent="   ", subsequent_indent="   "

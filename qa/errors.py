@@ -23,6 +23,10 @@ class NotFound(QAError):
     """A passage or document id that does not exist."""
 
 
+class TooLarge(QAError):
+    """A document too large to serve."""
+
+
 __all__ = [
     "BackendUnavailable",
     "ConfigError",
@@ -35,4 +39,5 @@ __all__ = [
     "NotFound",
     "QAError",
     "StaleIndex",
+    "TooLarge",
 ]

@@ -8,7 +8,11 @@ from typing import Any
 
 @dataclass(frozen=True)
 class Passage:
-    """A retrieved chunk; ``text`` equals the document's ``text[start:end]``."""
+    """A retrieved chunk; ``text`` equals the document's ``text[start:end]``.
+
+    ``page_start``/``page_end``: 1-based pages of a PDF as a viewer counts them (None for
+    other documents).
+    """
 
     doc_id: str
     chunk_id: str
@@ -17,11 +21,16 @@ class Passage:
     end: int
     text: str
     score: float
+    page_start: int | None = None
+    page_end: int | None = None
 
 
 @dataclass(frozen=True)
 class Citation:
-    """A quote supporting the answer; ``quote`` equals the document's ``text[start:end]``."""
+    """A quote supporting the answer; ``quote`` equals the document's ``text[start:end]``.
+
+    ``page_start``/``page_end`` as in ``Passage``.
+    """
 
     doc_id: str
     chunk_id: str
@@ -30,6 +39,8 @@ class Citation:
     end: int
     quote: str
     score: float
+    page_start: int | None = None
+    page_end: int | None = None
 
 
 @dataclass(frozen=True)
@@ -51,3 +62,12 @@ class Answer:
         data = asdict(self)
         del data["answer_start"], data["answer_end"], data["features"]
         return data
+
+
+def page_label(page_start: int | None, page_end: int | None) -> str:
+    """"p. 37", "pp. 37–38", or "" when the document has no pages."""
+    if page_start is None:
+        return ""
+    if page_end is None or page_end == page_start:
+        return f"p. {page_start}"
+    return f"pp. {page_start}–{page_end}"

@@ -9,16 +9,15 @@ from __future__ import annotations
 import threading
 from collections import OrderedDict
 from dataclasses import dataclass, replace
-from pathlib import Path, PurePosixPath
 from typing import TYPE_CHECKING, Any
 
 from index.embedder import Embedder, make_embedder
 from index.errors import CorruptIndex, IndexNotFound
 from index.loader import IndexStatus, LoadedIndex, check_index, load_index
 from index.nlp import load_query_nlp
-from index.records import SkippedFile
+from index.records import Document, SkippedFile
 from index.textfold import clean_question
-from qa.errors import InvalidQuestion, NotFound
+from qa.errors import InvalidQuestion, NotFound, TooLarge
 from qa.query import Query, analyse
 from qa.questions import check_question, short_id
 from qa.reader import ExtractiveReader
@@ -260,7 +259,8 @@ class QAService:
         if not fetched:
             raise NotFound(f"no passage with id {short_id(chunk_id)}")
         p = fetched[0]
-        return Passage(p.doc_id, p.chunk_id, p.section, p.start, p.end, p.text, 0.0)
+        return Passage(p.doc_id, p.chunk_id, p.section, p.start, p.end, p.text, 0.0,
+                       *index.page_span(p.doc_id, p.start, p.end))
 
     def skipped(self) -> list[SkippedFile]:
         """The corpus files the loaded index left out or indexed with a warning, with why."""
@@ -272,21 +272,27 @@ class QAService:
         return sorted(self.loaded.documents)
 
     def document(self, doc_id: str) -> str:
-        """The text of an indexed document, exactly as the offsets refer to it.
+        """The text of an indexed document, exactly as the offsets refer to it (see
+        ``stored_document``)."""
+        return self.stored_document(doc_id).text
+
+    def stored_document(self, doc_id: str) -> Document:
+        """An indexed document: the text the index was built from, which every offset
+        points into (kept in the index, never read again from the corpus folder).
 
         Raises:
-            NotFound: the id is not an indexed document (paths outside the corpus never are).
+            NotFound: the id is not an indexed document.
+            TooLarge: its text is over the size limit (``QA_MAX_FILE_MB``).
         """
-        if doc_id not in self.loaded.documents:
+        doc = self.loaded.index.documents.get(doc_id)
+        if doc is None:
             raise NotFound(f"no document with id {short_id(doc_id)}")
-        relative = PurePosixPath(doc_id)
-        if relative.is_absolute() or ".." in relative.parts:
-            raise NotFound(f"no document with id {short_id(doc_id)}")
-        root = self.settings.corpus_dir.resolve()
-        path = (root / Path(*relative.parts)).resolve()
-        if not path.is_relative_to(root) or not path.is_file():
-            raise NotFound(f"no document with id {short_id(doc_id)}")
-        return path.read_bytes().decode("utf-8")
+        limit = int(self.settings.max_file_mb * 1024 * 1024)
+        size = len(doc.text.encode("utf-8"))
+        if size > limit:
+            raise TooLarge(f"the document's text is {size / 1e6:.1f} MB, over the "
+                           f"{limit / 1e6:.1f} MB limit (QA_MAX_FILE_MB)")
+        return doc
 
     def _check_k(self, k: int | None) -> int:
         value = self.settings.k if k is None else k

@@ -12,6 +12,13 @@ from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 from index.chunker import ChunkSettings
 from index.config import BuildConfig
 from index.embedder import DEFAULT_MODEL
+from index.extract.records import (
+    DEFAULT_MAX_PAGES,
+    DEFAULT_MAX_SOURCE_BYTES,
+    DEFAULT_MEMORY_MB,
+    DEFAULT_SECONDS,
+    ExtractSettings,
+)
 from index.milvus import MilvusTarget
 from index.nlp import DEFAULT_NLP_MODEL
 
@@ -41,6 +48,12 @@ class Settings(BaseSettings):
     milvus_token: str = ""
     milvus_timeout: float = Field(10.0, gt=0, le=600)  # seconds, connecting and per call
     milvus_collection: str = "citeqa"  # collection prefix; also the current one's alias
+    # PDF and HTML files: bounds of one file's extraction, and OCR of scanned pages
+    max_source_mb: float = Field(DEFAULT_MAX_SOURCE_BYTES / 1024 / 1024, gt=0)
+    max_pdf_pages: int = Field(DEFAULT_MAX_PAGES, ge=1)
+    extract_seconds: float = Field(DEFAULT_SECONDS, gt=0)
+    extract_memory_mb: int = Field(DEFAULT_MEMORY_MB, ge=256)
+    ocr: Literal["on", "off"] = "off"  # tesseract over pages without a text layer
 
     # Retrieval and answering
     k: int = Field(5, ge=1, le=50)
@@ -87,6 +100,13 @@ class Settings(BaseSettings):
             max_file_bytes=int(self.max_file_mb * 1024 * 1024),
             nlp_model=self.nlp_model,
             backend=self.backend,
+            extract=ExtractSettings(
+                max_pages=self.max_pdf_pages,
+                seconds=self.extract_seconds,
+                memory_mb=self.extract_memory_mb,
+                max_source_bytes=int(self.max_source_mb * 1024 * 1024),
+                ocr=self.ocr == "on",
+            ),
         )
 
     def milvus_target(self) -> MilvusTarget | None:

@@ -350,7 +350,7 @@ def test_documents_list_and_text(client: TestClient, service: Any) -> None:
     for doc_id, text in (("alliance.txt", ALLIANCE), ("notes/summit.md", SUMMIT)):
         response = client.get(f"/documents/{doc_id}")
         assert response.status_code == 200
-        assert response.json() == {"doc_id": doc_id, "text": text}
+        assert response.json() == {"doc_id": doc_id, "text": text, "kind": "text", "pages": None}
 
 
 def test_document_ids_with_spaces_and_non_latin_names(make_service: Callable[..., Any]) -> None:

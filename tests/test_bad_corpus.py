@@ -51,7 +51,8 @@ SKIPPED = {
     "big.txt": "too large",
     ".hidden.txt": "hidden file",
     ".git": "hidden folder",
-    "notes.pdf": "not a .txt or .md file",
+    "notes.pdf": "damaged PDF",
+    "notes.docx": "not one of the file types read",
     "escape.txt": "outside the corpus",
     "broken.txt": "broken symbolic link",
     "linked-folder": "link to a folder",
@@ -76,6 +77,7 @@ def make_hostile_corpus(root: Path) -> Path:
     (corpus / ".git").mkdir()
     (corpus / ".git" / "notes.md").write_text("# Git internals\n\nNot a document.\n", "utf-8")
     (corpus / "notes.pdf").write_bytes(b"%PDF-1.7\n")
+    (corpus / "notes.docx").write_bytes(b"PK\x03\x04")
     outside = root / "outside.txt"
     outside.write_text("The outside secret is walrus.\n", "utf-8")
     (corpus / "escape.txt").symlink_to(outside)

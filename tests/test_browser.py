@@ -6,6 +6,7 @@ on a developer machine; in CI (``CI=true``) a missing browser fails the test ins
 
 from __future__ import annotations
 
+import contextlib
 import os
 import socket
 import subprocess
@@ -55,15 +56,22 @@ def _free_port() -> int:
 @pytest.fixture(scope="module")
 def server(real_service: Any, tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     """``qa serve`` in a subprocess on a free loopback port; the index is already built."""
-    _require_browser()
     settings = real_service.settings
+    with run_server(settings.corpus_dir, settings.index_dir,
+                    tmp_path_factory.mktemp("server") / "server.log") as url:
+        yield url
+
+
+@contextlib.contextmanager
+def run_server(corpus: Path, index_dir: Path, log_path: Path) -> Iterator[str]:
+    """``qa serve`` over a corpus and its built index; yields the page's URL."""
+    _require_browser()
     port = _free_port()
-    log_path = tmp_path_factory.mktemp("server") / "server.log"
     env = {k: v for k, v in os.environ.items() if not k.startswith("QA_")}
     env.update(HF_HUB_OFFLINE="1", TRANSFORMERS_OFFLINE="1", TOKENIZERS_PARALLELISM="false")
     command = [
         sys.executable, "-m", "qa.cli", "serve",
-        "--corpus", str(settings.corpus_dir), "--index-dir", str(settings.index_dir),
+        "--corpus", str(corpus), "--index-dir", str(index_dir),
         "--host", "127.0.0.1", "--port", str(port),
     ]  # fmt: skip
     url = f"http://127.0.0.1:{port}/"
@@ -123,7 +131,7 @@ def browser(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Any]:
         driver.quit()
 
 
-def _ask(driver: Any, url: str, question: str) -> None:
+def ask_in_page(driver: Any, url: str, question: str) -> None:
     from selenium.webdriver.common.by import By
     from selenium.webdriver.support import expected_conditions as ec
     from selenium.webdriver.support.ui import WebDriverWait
@@ -146,7 +154,7 @@ def test_answer_citation_and_full_document(server: str, browser: Any) -> None:
     from selenium.webdriver.common.by import By
     from selenium.webdriver.support.ui import WebDriverWait
 
-    _ask(browser, server, QUESTION)
+    ask_in_page(browser, server, QUESTION)
     assert "2010" in browser.find_element(By.ID, "answer").text
     assert "Confidence" in browser.find_element(By.ID, "confidence-text").text
 
@@ -195,7 +203,7 @@ def test_offsets_count_code_points_like_the_server(server: str, browser: Any) ->
 def test_a_script_question_renders_as_text(server: str, browser: Any) -> None:
     from selenium.webdriver.common.by import By
 
-    _ask(browser, server, HOSTILE)
+    ask_in_page(browser, server, HOSTILE)
     assert browser.find_element(By.ID, "asked").text == HOSTILE
     assert browser.execute_script("return window.__pwned") is None
     injected = browser.execute_script(

@@ -198,7 +198,7 @@ def test_corpus_of_unreadable_files_is_reported(
     assert status != 0
     assert "Traceback" not in err
     line = err.splitlines()[-1]
-    assert line.startswith("qa: error: no indexable .txt or .md file in ")
+    assert line.startswith("qa: error: no indexable document (.txt, .md, .pdf, .html, .htm) in ")
     for name in ("binary.txt", "latin1.md", "empty.txt"):
         assert name in line
 

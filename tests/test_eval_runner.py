@@ -9,7 +9,7 @@ from __future__ import annotations
 import json
 import math
 import xml.etree.ElementTree as ET
-from dataclasses import fields, replace
+from dataclasses import asdict, fields, replace
 from pathlib import Path
 from typing import Any
 
@@ -242,6 +242,20 @@ def test_score_answer_verifies_quotes_against_the_document() -> None:
     assert r.evidence_rank == 2
     assert r.correct and r.exact_match == 1.0 and r.f1 == 1.0
     assert r.answer_in_citation is True and r.passed
+
+
+def test_the_results_say_where_each_citation_and_passage_points_pages_included() -> None:
+    text = "Intro. The bridge opened in 1987. The end."
+    cited = Citation("d.pdf", "c1", "S", 7, 33, text[7:33], 1.0, 2, 3)
+    passage = Passage("d.pdf", "c1", "S", 0, len(text), text, 0.5, 1, 3)
+    plain = Passage("e.txt", "c2", "T", 0, 5, "Intro", 0.4)
+    answer = Answer("When?", "1987", False, 0.8, [cited], [passage, plain])
+    item = GoldItem("q", "When?", ("1987",), "The bridge opened in 1987.", "dev")
+    r = score_answer(item, answer, {"d.pdf": text}.get, latency_ms=5.0)
+    assert [asdict(c) for c in r.cited] == [
+        {"doc_id": "d.pdf", "section": "S", "start": 7, "end": 33, "page_start": 2, "page_end": 3}]
+    assert [(p.page_start, p.page_end) for p in r.passage_spans] == [(1, 3), (None, None)]
+    assert asdict(r)["cited"][0]["page_start"] == 2  # what results.json and --json print
 
 
 def test_score_answer_treats_an_abstention_as_an_empty_prediction() -> None:

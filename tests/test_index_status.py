@@ -83,7 +83,7 @@ def test_touching_a_file_without_changing_it_keeps_it_current(built: Any) -> Non
 
 def test_adding_a_file_makes_it_stale(built: Any) -> None:
     (corpus(built) / "extra.md").write_text("# Extra\n\nMore text.\n")
-    (corpus(built) / "ignored.pdf").write_bytes(b"%PDF-1.4")  # not a corpus file
+    (corpus(built) / "ignored.docx").write_bytes(b"PK\x03\x04")  # not a corpus file
     status = built.status()
     assert not status.current
     assert status.reasons == ("document added: extra.md",)

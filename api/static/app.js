@@ -53,7 +53,7 @@
    * Returns null when the offsets don't fit the text or don't give back `expected`, so the
    * caller can fall back instead of highlighting the wrong words.
    */
-  function highlight(text, base, start, end, expected, answer) {
+  function highlight(text, base, start, end, expected, answer, pages) {
     const from = unitIndex(text, start - base);
     const to = unitIndex(text, end - base);
     if (from < 0 || to < from) return null;
@@ -61,8 +61,49 @@
     if (expected !== undefined && span !== expected) return null;
     const mark = el("mark", { className: "quote" }, ...withAnswer(span, answer));
     const fragment = document.createDocumentFragment();
-    fragment.append(text.slice(0, from), mark, text.slice(to));
+    const breaks = pageBreaks(text, pages);
+    fragment.append(...withBreaks(text, 0, from, breaks), mark, ...withBreaks(text, to, text.length, breaks));
     return { fragment, mark };
+  }
+
+  /** [unit index, page number] of every page start after the first (PDF documents). */
+  function pageBreaks(text, pages) {
+    if (!Array.isArray(pages)) return [];
+    return pages
+      .map((offset, n) => [unitIndex(text, offset), n + 1])
+      .filter(([at, page]) => page > 1 && at >= 0);
+  }
+
+  /** text[from, to) as text nodes with a page-break marker where each page starts. */
+  function withBreaks(text, from, to, breaks) {
+    const nodes = [];
+    let at = from;
+    for (const [offset, page] of breaks) {
+      if (offset <= from || offset >= to) continue;
+      nodes.push(text.slice(at, offset));
+      nodes.push(el("span", { className: "page-break", role: "separator", "aria-label": `page ${page}`, "data-page": String(page) }));
+      at = offset;
+    }
+    nodes.push(text.slice(at, to));
+    return nodes;
+  }
+
+  /** "p. 37" / "pp. 37–38" for an item of a PDF, "" otherwise. */
+  function pageLabel(item) {
+    if (item.page_start == null) return "";
+    if (item.page_end == null || item.page_end === item.page_start) return `p. ${item.page_start}`;
+    return `pp. ${item.page_start}–${item.page_end}`;
+  }
+
+  /** The section path, with the pages beside it for a PDF. */
+  function sectionLine(item) {
+    const label = pageLabel(item);
+    return el(
+      "p",
+      { className: "section" },
+      item.section || "(no section heading)",
+      label ? el("span", { className: "pages" }, ` · ${label}`) : null,
+    );
   }
 
   /** The quote's text with the short answer inside it in bold, when it is a part of it. */
@@ -155,7 +196,7 @@
     frame.textContent = "Loading the document…";
     try {
       const doc = await fetchDocument(citation.doc_id);
-      const marked = highlight(doc.text, 0, citation.start, citation.end, citation.quote, answer);
+      const marked = highlight(doc.text, 0, citation.start, citation.end, citation.quote, answer, doc.pages);
       if (!marked) {
         frame.replaceChildren(
           el("p", { className: "note" }, "The quote could not be located in this version of the document."),
@@ -205,7 +246,7 @@
     return el(
       "li",
       { className: "citation" },
-      el("p", { className: "section" }, citation.section || "(no section heading)"),
+      sectionLine(citation),
       quoteBox,
       el("p", { className: "meta" }, whereText(citation)),
       inDocument,
@@ -216,7 +257,7 @@
     return el(
       "li",
       { className: cited ? "passage cited" : "passage" },
-      el("p", { className: "section" }, passage.section || "(no section heading)"),
+      sectionLine(passage),
       el("p", { className: "passage-text", dir: "auto" }, passage.text),
       el(
         "p",

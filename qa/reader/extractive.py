@@ -103,7 +103,8 @@ class ExtractiveReader:
             return Answer(query.text, None, True, confidence, [], passages, features=tuple(features))
         s = best.sentence
         citation = Citation(s.chunk.doc_id, s.chunk.chunk_id, s.chunk.section_path, s.start, s.end,
-                            s.text, round(s.score, 4))
+                            s.text, round(s.score, 4),
+                            *self.index.page_span(s.chunk.doc_id, s.start, s.end))
         start = s.start + best.start
         return Answer(query.text, best.text, False, confidence, [citation], passages,
                       answer_start=start, answer_end=start + len(best.text),
@@ -149,7 +150,7 @@ class ExtractiveReader:
                            round(hit.score, 6))
         c = self.index.chunks[hit.index]
         return Passage(c.doc_id, c.chunk_id, c.section_path, c.start, c.end, c.text,
-                       round(hit.score, 6))
+                       round(hit.score, 6), *self.index.page_span(c.doc_id, c.start, c.end))
 
     def _view(self, sentence: ScoredSentence) -> SentenceView | None:
         view = self._views.get(sentence.key)

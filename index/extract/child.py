@@ -1,0 +1,48 @@
+"""The extraction child: ``python -m index.extract.child KIND SETTINGS_JSON`` < file bytes.
+
+Caps its own address space first, then prints the ``Extraction`` as JSON on stdout.
+"""
+
+from __future__ import annotations
+
+import json
+import resource
+import sys
+
+from index.extract.records import Extraction, ExtractSettings
+
+
+def main() -> None:
+    kind, raw = sys.argv[1], json.loads(sys.argv[2])
+    settings = ExtractSettings(**raw)
+    limit = settings.memory_mb * 1024 * 1024
+    resource.setrlimit(resource.RLIMIT_AS, (limit, limit))
+    data = sys.stdin.buffer.read()
+    try:
+        result = _extract(kind, data, settings)
+    except MemoryError:
+        result = Extraction(error=f"needs more than {settings.memory_mb} MB of memory to read "
+                            "(raise QA_EXTRACT_MEMORY_MB)")
+    except RecursionError:
+        result = Extraction(error="too deeply nested to read")
+    sys.stdout.write(json.dumps(result.to_json(), ensure_ascii=False))
+
+
+def _extract(kind: str, data: bytes, settings: ExtractSettings) -> Extraction:
+    if kind == "pdf":
+        from index.extract.pdf import extract_pdf
+
+        return extract_pdf(data, settings)
+    from selectolax.lexbor import SelectolaxError
+
+    from index.extract.html import extract_html
+
+    try:
+        return extract_html(data)
+    except SelectolaxError as exc:  # lexbor says no more than this when it runs out of memory
+        return Extraction(error=f"the HTML parser gave up ({exc}); within {settings.memory_mb} MB"
+                          " of memory a page this large may not fit (raise QA_EXTRACT_MEMORY_MB)")
+
+
+if __name__ == "__main__":
+    main()

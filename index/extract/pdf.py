@@ -1,0 +1,215 @@
+"""PDF to text with pdfminer.six: reading order, page offsets, headings by font size.
+
+Rules, in order:
+
+* Lines come from pdfminer's layout analysis (text boxes in reading order). A box is cut
+  into paragraphs where the font size or weight changes, so a heading never merges with
+  the text under it.
+* Running headers and footers go: a line in the top or bottom margin (8 % of the page) is
+  dropped when, with its digits ignored, it appears on at least half the pages (two at
+  least), or when it is only a page number ("7", "7/12", "Page 7 of 12").
+* Lines of a paragraph are joined with a space, except after a line broken on purpose
+  (the next line's first word would have fitted on it): that break is kept as a new line
+  of the same paragraph, as a text file would have it. A line ending in a hyphen joins the next
+  without a space; the hyphen stays before a capital ("Anglo-" "French") or when the
+  document writes the hyphenated word more often than the joined one elsewhere
+  ("co-" "operation"), and goes otherwise (typographic hyphenation).
+* A paragraph that does not end a sentence at the foot of a page, on a line that was not
+  broken on purpose, goes on with the first paragraph of the next page (same size), so
+  sentences are not cut at page breaks.
+* Headings come from the outline (bookmarks) when it names paragraphs of the text: a
+  paragraph equal to an outline title (case and spacing aside) is a heading at the
+  title's outline level, in outline order. Without a usable outline, from the type: body
+  size is the size most characters have; a paragraph set clearly larger (≥ 1.12×) is a
+  heading, as is a short bold one-line paragraph at body size with no closing
+  punctuation; levels follow size, largest first (at most 6).
+* Smaller text at the foot of a page (footnotes) stays, each note its own paragraph.
+* A page without text is noted by number: "no text layer" (it has images: a scan) or
+  "blank page"; with OCR on, a scanned page is read by tesseract (``index.extract.ocr``).
+"""
+
+from __future__ import annotations
+
+import io
+import re
+from collections import Counter
+from typing import Any
+
+from index.extract.ocr import ocr_page, ocr_unavailable_reason
+from index.extract.pdf_layout import (
+    Line,
+    body_size,
+    forced_break,
+    heading_level,
+    heading_levels,
+    join_paragraph,
+    outline_levels,
+    paragraphs,
+    running_lines,
+)
+from index.extract.records import Extraction, ExtractSettings, TextBuilder
+
+_SENTENCE_END = (".", "!", "?", ":", ";", "”", '"', "’", ")")
+_BOLD = re.compile(r"bold|black|heavy|semibold", re.IGNORECASE)
+
+
+def extract_pdf(data: bytes, settings: ExtractSettings) -> Extraction:
+    """The text of a PDF, or the reason it has none (see the module rules)."""
+    from pdfminer.pdfdocument import PDFDocument, PDFPasswordIncorrect
+    from pdfminer.pdfpage import PDFPage
+    from pdfminer.pdfparser import PDFParser, PDFSyntaxError
+    from pdfminer.pdftypes import resolve1
+    from pdfminer.psparser import PSException
+
+    if not data.startswith(b"%PDF-"):
+        return Extraction(error="not a PDF file (it does not start with %PDF-)")
+    try:
+        document = PDFDocument(PDFParser(io.BytesIO(data)))
+        count = int(resolve1(resolve1(document.catalog["Pages"])["Count"]))
+    except PDFPasswordIncorrect:
+        return Extraction(error="encrypted PDF (it needs a password); save it without one")
+    except (PDFSyntaxError, PSException, KeyError, TypeError, ValueError) as exc:
+        return Extraction(error=f"damaged PDF, cannot be read ({type(exc).__name__}: {exc})")
+    if count > settings.max_pages:
+        return Extraction(
+            error=f"too many pages ({count} > {settings.max_pages}; raise QA_MAX_PDF_PAGES)"
+        )
+    try:
+        outline = _outline(document)
+        pages = [_page_lines(page) for page in PDFPage.create_pages(document)]
+    except PDFPasswordIncorrect:
+        return Extraction(error="encrypted PDF (it needs a password); save it without one")
+    except (PDFSyntaxError, PSException, KeyError, TypeError, ValueError) as exc:
+        return Extraction(error=f"damaged PDF, cannot be read ({type(exc).__name__}: {exc})")
+    return assemble(pages, data, settings, outline)
+
+
+def _outline(document: Any) -> list[tuple[int, str]]:
+    """(level, title) of every outline entry; empty when there is none or it is broken."""
+    from pdfminer.pdfdocument import PDFNoOutlines
+    from pdfminer.psparser import PSException
+
+    try:
+        return [(int(level), str(title)) for level, title, *_ in document.get_outlines()
+                if isinstance(title, str) and title.strip()]
+    except (PDFNoOutlines, PSException, KeyError, TypeError, ValueError, RecursionError):
+        return []
+
+
+def _page_lines(page: object) -> tuple[list[Line], bool]:
+    """The text lines of one page and whether it shows any image."""
+    from pdfminer.converter import PDFPageAggregator
+    from pdfminer.layout import LAParams, LTChar, LTFigure, LTImage, LTTextBox, LTTextLine
+    from pdfminer.pdfinterp import PDFPageInterpreter, PDFResourceManager
+
+    manager = PDFResourceManager()
+    device = PDFPageAggregator(manager, laparams=LAParams())
+    PDFPageInterpreter(manager, device).process_page(page)  # type: ignore[arg-type]
+    layout = device.get_result()
+    height = float(layout.height) or 1.0
+    lines: list[Line] = []
+    has_image = False
+    for number, item in enumerate(layout):
+        if isinstance(item, LTFigure | LTImage):
+            has_image = True
+        if not isinstance(item, LTTextBox):
+            continue
+        for row in item:
+            if not isinstance(row, LTTextLine):
+                continue
+            text = row.get_text().strip()
+            chars = [c for c in row if isinstance(c, LTChar)]
+            if not text or not chars:
+                continue
+            sizes = sorted(round(float(c.size), 1) for c in chars)
+            bold = sum(bool(_BOLD.search(c.fontname)) for c in chars) > len(chars) / 2
+            lines.append(Line(text, 1 - float(row.y1) / height, 1 - float(row.y0) / height,
+                              sizes[len(sizes) // 2], bold, number, float(row.x0),
+                              float(row.x1), _first_word_width(chars)))
+    return lines, has_image
+
+
+def _first_word_width(chars: list[Any]) -> float:
+    """Width of a line's first word plus a space (a quarter of the type size)."""
+    end = next((i for i, c in enumerate(chars) if c.get_text().isspace()), len(chars))
+    if end == 0:
+        return 0.0
+    return float(chars[end - 1].x1 - chars[0].x0) + float(chars[0].size) * 0.25
+
+
+def assemble(raw: list[tuple[list[Line], bool]], data: bytes, settings: ExtractSettings,
+             outline: list[tuple[int, str]] | None = None) -> Extraction:
+    """The document text from every page's lines (the module's rules)."""
+    running = running_lines([lines for lines, _ in raw])
+    pages = [[x for i, x in enumerate(lines) if (p, i) not in running]
+             for p, (lines, _) in enumerate(raw)]
+    body = body_size(pages)
+    vocabulary: Counter[str] = Counter(
+        w.lower() for lines in pages for x in lines for w in re.findall(r"\w+(?:-\w+)*", x.text)
+    )
+    grouped = [paragraphs(lines) for lines in pages]
+    edges = [max((x.right for x in lines), default=0.0) for lines in pages]
+    texts = [[join_paragraph(g, vocabulary, edge) for g in groups]
+             for groups, edge in zip(grouped, edges, strict=True)]
+    from_outline = outline_levels(outline or [], [t for page in texts for t in page])
+    levels = heading_levels([g for groups in grouped for g in groups], body)
+    counter = 0  # position of the paragraph among all of them
+    out = TextBuilder()
+    starts: list[int] = []
+    notes: list[tuple[int, str]] = []
+    previous: tuple[str, Line, float] | None = None  # last paragraph, its last line, edge
+    for number, groups in enumerate(grouped, start=1):
+        starts.append(out.length + (2 if out.parts else 0))
+        if not groups:
+            previous = None
+            _empty_page(number, raw[number - 1][1], data, settings, out, notes)
+            continue
+        for position, group in enumerate(groups):
+            text = texts[number - 1][position]
+            if from_outline:
+                level = from_outline.get(counter)
+            else:
+                level = heading_level(group, text, body, levels)
+            counter += 1
+            goes_on = (position == 0 and previous is not None and level is None
+                       and group[0].size == previous[1].size
+                       and not previous[0].endswith(_SENTENCE_END)
+                       and not forced_break(previous[1], group[0], previous[2]))
+            if goes_on:
+                starts[-1] = out.length + 1
+                out.continue_paragraph(text)
+            else:
+                out.paragraph(text, level)
+            previous = (text, group[-1], edges[number - 1])
+    text = out.text()
+    starts = [min(s, len(text)) for s in starts]
+    if not text.strip():
+        scans = sum(1 for _, has_image in raw if has_image)
+        why = (f"{scans} of its {len(raw)} page(s) are images without a text layer: scanned?"
+               if scans else "only running headers, footers or page numbers"
+               if any(lines for lines, _ in raw) else "none of its pages has text")
+        return Extraction(pages=tuple(starts), page_notes=tuple(notes),
+                          error=f"no text after extraction ({why})")
+    return Extraction(text, tuple(starts), tuple(out.headings), tuple(notes))
+
+
+def _empty_page(number: int, has_image: bool, data: bytes, settings: ExtractSettings,
+                out: TextBuilder, notes: list[tuple[int, str]]) -> None:
+    """Note a page without text, or read it by OCR when that is on and possible."""
+    if not has_image:
+        notes.append((number, "blank page (no text)"))
+        return
+    if not settings.ocr:
+        notes.append((number, "no text layer (a scanned page?); QA_OCR=on reads it with tesseract"))
+        return
+    missing = ocr_unavailable_reason()
+    if missing:
+        notes.append((number, f"no text layer; OCR is on but {missing}"))
+        return
+    paragraphs = ocr_page(data, number)
+    if not paragraphs:
+        notes.append((number, "no text layer, and OCR found no text"))
+        return
+    for paragraph in paragraphs:
+        out.paragraph(paragraph)
+    notes.append((number, "no text layer; text read by OCR (tesseract), check it"))
