@@ -20,8 +20,12 @@ from qa.cli import main
 EDD_QUESTION = "When was the Extended Deterrence Dialogue established?"
 OFF_TOPIC = "Who won the 2022 football World Cup?"
 ANSWER_KEYS = {"question", "answer", "abstained", "confidence", "citations", "passages"}
-CITATION_KEYS = {"doc_id", "chunk_id", "section", "start", "end", "quote", "score"}
-PASSAGE_KEYS = {"doc_id", "chunk_id", "section", "start", "end", "text", "score"}
+CITATION_KEYS = {
+    "doc_id", "chunk_id", "section", "start", "end", "quote", "score", "page_start", "page_end",
+}
+PASSAGE_KEYS = {
+    "doc_id", "chunk_id", "section", "start", "end", "text", "score", "page_start", "page_end",
+}
 QA_SCRIPT = Path(sys.executable).with_name("qa")
 
 
@@ -69,6 +73,8 @@ def assert_item_types(item: dict[str, Any], text_key: str) -> None:
         assert isinstance(item[key], int) and not isinstance(item[key], bool)
     assert 0 <= item["start"] < item["end"]
     assert isinstance(item["score"], float)
+    # the chapter is Markdown: no pages (PDF pages are checked in test_ingest_real)
+    assert item["page_start"] is None and item["page_end"] is None
 
 
 def assert_one_error_line(status: int, err: str) -> str:

@@ -84,7 +84,7 @@ def test_qa_index_escapes_control_characters_in_file_names(tmp_path: Path) -> No
            "QA_MODEL": "hashing-64"}
     built = run_qa("index", **env)
     assert built.returncode == 0, built.stderr
-    assert "skipped bell\\x07.pdf: not a .txt or .md file" in built.stderr
+    assert "skipped bell\\x07.pdf: not a PDF file" in built.stderr
     for name in ODD_NAMES:
         (corpus / name).write_text(TEXT, "utf-8")
     check = run_qa("index", "--check", **env)
@@ -156,7 +156,7 @@ def test_a_file_named_with_a_newline_is_cited_and_served(client_for: Callable[..
     assert {p["doc_id"] for p in answer["passages"]} == {name}
     response = client.get("/documents/" + quote(name))
     assert response.status_code == 200, response.text
-    assert response.json() == {"doc_id": name, "text": TEXT}
+    assert response.json() == {"doc_id": name, "text": TEXT, "kind": "text", "pages": None}
 
 
 def test_the_cli_answer_shows_an_odd_document_name_escaped(
