@@ -6,9 +6,15 @@ questions through the real model.
 
 from __future__ import annotations
 
+import contextlib
+import io
 import json
+import os
 import re
 import shutil
+import signal
+import subprocess
+import threading
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -203,10 +209,69 @@ def test_bad_inputs_are_listed_with_their_reasons(
     assert set(service.documents()) == {"good.txt", "corrupt-xref.pdf", "script.html"}
 
 
-def test_time_and_memory_bounds_give_reasons() -> None:
-    pages = minimal_pdf([[f"Line {n} of a long report about roads."] for n in range(2000)])
-    slow = extract_bounded("pdf", pages, ExtractSettings(max_pages=5000, seconds=2))
-    assert slow.error == "reading it took longer than 2 s (raise QA_EXTRACT_SECONDS)"
+def endless_pdf() -> bytes:
+    """A valid one-page PDF no machine can read to the end: form XObjects nested 40 deep,
+    each drawing the next twice, the innermost running 10,000 ``q Q`` operators, so pdfminer
+    runs about 2**40 * 10**4 operators; memory stays flat (a figure per 10,000 operators)."""
+    depth, first = 40, 5  # object 5 is the outermost form, 5 + depth the innermost
+
+    def stream(entries: str, body: bytes) -> bytes:
+        return b"<< %s /Length %d >>\nstream\n%s\nendstream" % (entries.encode(), len(body), body)
+
+    form = "/Type /XObject /Subtype /Form /BBox [0 0 612 792]"
+    objects = [
+        b"<< /Type /Catalog /Pages 2 0 R >>",
+        b"<< /Type /Pages /Kids [3 0 R] /Count 1 >>",
+        b"<< /Type /Page /Parent 2 0 R /MediaBox [0 0 612 792] /Contents 4 0 R "
+        b"/Resources << /XObject << /X 5 0 R >> >> >>",
+        stream("", b"/X Do"),
+        *(stream(f"{form} /Resources << /XObject << /X {n + 1} 0 R >> >>", b"/X Do /X Do")
+          for n in range(first, first + depth)),
+        stream(form, b"q Q " * 10_000),
+    ]
+    out = io.BytesIO()
+    out.write(b"%PDF-1.4\n")
+    offsets = []
+    for number, body in enumerate(objects, start=1):
+        offsets.append(out.tell())
+        out.write(b"%d 0 obj\n%s\nendobj\n" % (number, body))
+    xref = out.tell()
+    out.write(b"xref\n0 %d\n0000000000 65535 f \n" % (len(objects) + 1))
+    out.write(b"".join(b"%010d 00000 n \n" % offset for offset in offsets))
+    out.write(b"trailer\n<< /Size %d /Root 1 0 R >>\nstartxref\n%d\n%%%%EOF\n"
+              % (len(objects) + 1, xref))
+    return out.getvalue()
+
+
+def test_time_and_memory_bounds_give_reasons(monkeypatch: pytest.MonkeyPatch) -> None:
+    # The time bound, independent of machine speed: the PDF's work never ends, so the child
+    # is always still reading at the bound, and must have been killed (SIGKILL) by it.
+    children: list[subprocess.Popen[bytes]] = []
+    outlived: list[int] = []
+
+    class RecordedPopen(subprocess.Popen[bytes]):
+        def __init__(self, *args: Any, **kwargs: Any) -> None:
+            super().__init__(*args, **kwargs)
+            children.append(self)
+
+    def watchdog() -> None:  # only when the bound is broken: the test fails, it never hangs
+        for child in children:
+            if child.returncode is None:
+                outlived.append(child.pid)
+                with contextlib.suppress(ProcessLookupError):
+                    os.killpg(child.pid, signal.SIGKILL)
+
+    monkeypatch.setattr(subprocess, "Popen", RecordedPopen)
+    timer = threading.Timer(60, watchdog)
+    timer.start()
+    try:
+        slow = extract_bounded("pdf", endless_pdf(), ExtractSettings(seconds=1))
+    finally:
+        timer.cancel()
+    monkeypatch.undo()
+    assert not outlived, "the child was not killed at its 1 s bound"
+    assert slow.error == "reading it took longer than 1 s (raise QA_EXTRACT_SECONDS)"
+    assert len(children) == 1 and children[0].returncode == -signal.SIGKILL
     script = b"<html><body><script>" + b"x=1;" * (60 * 1024 * 1024 // 4) + b"</script></body></html>"
     hungry = extract_bounded("html", script, ExtractSettings(memory_mb=256))
     assert hungry.error is not None and "256 MB" in hungry.error, hungry.error
