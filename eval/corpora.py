@@ -18,7 +18,7 @@ from pathlib import Path
 from typing import Any
 
 from eval.gold import load_gold
-from eval.runner import Suite, run_suite
+from eval.runner import Suite, by_answer_type, by_document, run_suite
 from qa.service import QAService
 from qa.settings import Settings
 
@@ -57,28 +57,89 @@ def combined_corpus(target: Path, root: Path = ROOT) -> Path:
     return folder
 
 
-def run_all(split: str, k: int = 5, combined: bool = True) -> dict[str, dict[str, Any]]:
-    """Headline metrics of our system per corpus and, with ``combined``, per gold set on
-    the index of all documents."""
+def document_set(split: str, target: Path, root: Path = ROOT) -> tuple[Path, Path] | None:
+    """The written documents of one split of ``data/split.json`` as one corpus folder and
+    one gold file (ids prefixed with the document, every item in ``split``), or None when
+    none of them has questions yet."""
+    names = json.loads((root / "data" / "split.json").read_text("utf-8"))[split]
+    written = [n for n in names if (root / "data" / "gold" / f"{n}.jsonl").is_file()]
+    if not written:
+        return None
+    folder = target / "corpus"
+    if folder.exists():
+        shutil.rmtree(folder)
+    folder.mkdir(parents=True)
+    lines = []
+    for name in written:
+        shutil.copy2(root / "data" / "docs" / f"{name}.txt", folder / f"{name}.txt")
+        for line in (root / "data" / "gold" / f"{name}.jsonl").read_text("utf-8").splitlines():
+            if line.strip():
+                item = json.loads(line)
+                item.update(id=f"{name}#{item['id']}", split=split, doc_id=f"{name}.txt")
+                lines.append(json.dumps(item, ensure_ascii=False))
+    gold = target / "gold.jsonl"
+    gold.write_text("\n".join(lines) + "\n", "utf-8")
+    return folder, gold
+
+
+def run_all(split: str, k: int = 5, combined: bool = True, documents: bool = True,
+            by_type: bool = False, **settings: Any) -> dict[str, dict[str, Any]]:
+    """Headline metrics of our system per corpus, on the written documents of the split
+    (all indexed together), and, with ``combined``, per gold set on the index of all
+    documents. ``settings`` override the service's settings (e.g. ``reader="span"``)."""
     index_root = ROOT / ".qa_index" / "eval"
     out: dict[str, dict[str, Any]] = {}
     suites: list[tuple[str, Suite]] = []
     for name, corpus, gold in corpora():
-        service = open_service(corpus, index_root / name)
+        service = open_service(corpus, index_root / name, **settings)
         suites.append((name, run_suite(service, load_gold(gold, split), gold=str(gold),
                                        split=split, k=k, systems=("hybrid",))))
+    if documents and split in ("dev", "test"):
+        found = document_set(split, index_root / f"documents-{split}")
+        if found is not None:
+            corpus, gold = found
+            service = open_service(corpus, index_root / f"documents-{split}" / "index",
+                                   **settings)
+            suites.append((f"{split} documents", run_suite(
+                service, load_gold(gold, split), gold=str(gold), split=split, k=k,
+                systems=("hybrid",))))
     if combined:
         corpus = combined_corpus(index_root / "combined")
-        service = open_service(corpus, index_root / "combined" / "index")
+        service = open_service(corpus, index_root / "combined" / "index", **settings)
         for name, _, gold in corpora():
             suites.append((f"{name} (all documents indexed)", run_suite(
                 service, load_gold(gold, split), gold=str(gold), split=split, k=k,
                 systems=("hybrid",))))
     for name, suite in suites:
-        metrics = next(iter(suite.systems.values())).metrics.to_dict()
+        run = next(iter(suite.systems.values()))
+        metrics = run.metrics.to_dict()
         out[name] = {"questions": metrics["questions"], "answerable": metrics["answerable"],
                      **{key: metrics[key] for key in HEADLINE}}
+        if by_type:
+            for kind, m in by_answer_type(run.results).items():
+                d = m.to_dict()
+                out[f"  {name}: {kind}"] = {"questions": d["questions"],
+                                            "answerable": d["answerable"],
+                                            **{key: d[key] for key in HEADLINE}}
+        if name.endswith(" documents"):
+            for doc, m in by_document(run.results).items():
+                d = m.to_dict()
+                out[f"  {doc}"] = {"questions": d["questions"], "answerable": d["answerable"],
+                                   **{key: d[key] for key in HEADLINE}}
     return out
+
+
+def split_listing(root: Path = ROOT, names: bool = True) -> str:
+    """The split of the written documents (``data/split.json``): counts, and each name."""
+    split = json.loads((root / "data" / "split.json").read_text("utf-8"))
+    lines = ["Documents split by document (data/split.json): "
+             + ", ".join(f"{len(split[k])} {k}" for k in ("train", "dev", "test"))
+             + "; the chapter, camp-david and us-vietnam keep their question-level split."]
+    if names:
+        for k in ("dev", "test", "train"):
+            lines.append(f"\n{k}:")
+            lines.extend(f"  {n}" for n in split[k])
+    return "\n".join(lines)
 
 
 def markdown(rows: dict[str, dict[str, Any]], split: str) -> str:
@@ -101,9 +162,23 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--k", type=int, default=5)
     parser.add_argument("--json", action="store_true")
     parser.add_argument("--no-combined", action="store_true", help="skip the all-documents run")
+    parser.add_argument("--no-documents", action="store_true",
+                        help="skip the written documents of data/split.json")
+    parser.add_argument("--reader", choices=("span", "features"), default=None,
+                        help="the reader (default: the settings' QA_READER)")
+    parser.add_argument("--by-type", action="store_true",
+                        help="also a row per answer type of each gold set")
+    parser.add_argument("--show-split", action="store_true",
+                        help="print the document split of data/split.json and stop")
     args = parser.parse_args(argv)
-    rows = run_all(args.split, args.k, combined=not args.no_combined)
-    print(json.dumps(rows, indent=1) if args.json else markdown(rows, args.split))
+    if args.show_split:
+        print(split_listing())
+        return 0
+    extra = {"reader": args.reader} if args.reader else {}
+    rows = run_all(args.split, args.k, combined=not args.no_combined,
+                   documents=not args.no_documents, by_type=args.by_type, **extra)
+    print(json.dumps(rows, indent=1) if args.json
+          else split_listing(names=False) + "\n\n" + markdown(rows, args.split))
     return 0
 
 

@@ -455,7 +455,8 @@ def uncached(service: QAService) -> QAService:
     if service.settings.cache_size == 0:
         return service
     settings = service.settings.model_copy(update={"cache_size": 0})
-    twin = QAService(settings, embedder=service.embedder, model=service.model)
+    twin = QAService(settings, embedder=service.embedder, model=service.model,
+                     span_model=service.span_model)
     twin.open(rebuild=False)
     return twin
 

@@ -61,10 +61,11 @@ def collect(split: str = "dev", k: int = 5) -> list[Question]:
     for name, corpus, gold in corpora():
         overrides: dict[str, Any] = {
             "corpus_dir": corpus, "index_dir": ROOT / ".qa_index" / "eval" / name, "cache_size": 0}
-        settings = Settings(**overrides)
+        settings = Settings(**overrides, reader="features")
         service = QAService(settings, model=untrained)
         service.open()
         reader = service.loaded.reader
+        assert isinstance(reader, ExtractiveReader)
         for item in load_gold(gold, split):
             query, hits, vector = service.prepare(item.question, k)
             scored = reader.score(query, hits, vector)

@@ -321,7 +321,14 @@ def _split_long_sentence(text: str, span: tuple[int, int]) -> list[tuple[int, in
     spaces = [start + m.end() for m in re.finditer(r"\s+", body) if m.end() < len(body)]
     breaks = clauses or spaces
     if not breaks:
-        return [span]
+        # one "word" longer than the model's limit (a long web address): cut inside it,
+        # after a separator near the middle when there is one
+        if end - start < 2:
+            return [span]
+        marks = [start + m.end() for m in re.finditer(r"[/&?=%#.,;:_-]", body)
+                 if start + m.end() < end and abs(start + m.end() - middle) <= (end - start) // 4]
+        cut = min(marks, key=lambda b: abs(b - middle)) if marks else middle
+        return [(start, cut), (cut, end)]
     cut = min(breaks, key=lambda b: abs(b - middle))
     left_end = cut
     while left_end > start and text[left_end - 1].isspace():

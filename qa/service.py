@@ -23,6 +23,8 @@ from qa.questions import check_question, short_id
 from qa.reader import ExtractiveReader
 from qa.reader.features import FEATURES
 from qa.reader.model import ReaderModel, load_model
+from qa.reader.neural import SpanReader
+from qa.reader.span_model import SpanModel
 from qa.records import Answer, Passage
 from qa.retriever import Hit, Retriever
 from qa.settings import Settings
@@ -37,7 +39,7 @@ class _Loaded:
 
     index: LoadedIndex
     retriever: Retriever
-    reader: ExtractiveReader
+    reader: ExtractiveReader | SpanReader
     documents: frozenset[str]
 
 
@@ -47,7 +49,10 @@ class QAService:
     Args:
         settings: the tool's settings.
         embedder: the embedding model (built from the settings when omitted).
-        model: the reader's fitted models (from ``qa/reader/model.json`` when omitted).
+        model: the feature reader's fitted models (from ``qa/reader/model.json`` when
+            omitted).
+        span_model: the trained span reader (from ``models/span-reader`` when omitted and
+            ``settings.reader`` is ``span``).
     """
 
     def __init__(
@@ -55,12 +60,16 @@ class QAService:
         settings: Settings,
         embedder: Embedder | None = None,
         model: ReaderModel | None = None,
+        span_model: SpanModel | None = None,
     ) -> None:
         self.settings = settings
         self.embedder: Embedder = embedder or make_embedder(
             settings.model, threads=settings.embed_threads
         )
         self.model = model or load_model(threshold=settings.abstain_threshold, expected=FEATURES)
+        self.span_model = span_model
+        if self.span_model is None and settings.reader == "span":
+            self.span_model = SpanModel(settings.span_model_dir, threads=settings.reader_threads)
         self._loaded: _Loaded | None = None
         self._cache: OrderedDict[tuple[str, int, str], Answer] = OrderedDict()
         self._lock = threading.Lock()
@@ -156,8 +165,12 @@ class QAService:
             dense_weight=s.dense_weight,
             candidates=s.candidates,
         )
-        loaded = _Loaded(index, retriever, ExtractiveReader(index, self.model),
-                         frozenset(c.doc_id for c in index.chunks))
+        reader: ExtractiveReader | SpanReader
+        if self.span_model is not None:
+            reader = SpanReader(index, self.span_model)
+        else:
+            reader = ExtractiveReader(index, self.model)
+        loaded = _Loaded(index, retriever, reader, frozenset(c.doc_id for c in index.chunks))
         with self._lock:
             self._loaded = loaded
             self._cache.clear()
@@ -166,7 +179,10 @@ class QAService:
         """Open the index and load what the first question needs (encoder, question parser)."""
         _ = self.loaded  # opens the index (building it if needed) unless it is open
         self.embedder.embed(["warm-up"])
-        load_query_nlp(self.settings.nlp_model)
+        if self.span_model is None:
+            load_query_nlp(self.settings.nlp_model)
+        else:
+            self.span_model.read("warm-up?", ["warm-up."])
 
     @property
     def loaded(self) -> _Loaded:
@@ -231,8 +247,10 @@ class QAService:
                  mode: str) -> tuple[Query, list[Hit], Any]:
         # The question is read in its plain form (NFKC, no zero-width characters or soft
         # hyphens, one space between words); the answer echoes it as it was asked.
-        query = analyse(clean_question(question), loaded.index.acronyms,
-                        load_query_nlp(self.settings.nlp_model))
+        # only the feature reader reads the parse; the span model reads the question itself
+        nlp = (load_query_nlp(self.settings.nlp_model)
+               if isinstance(loaded.reader, ExtractiveReader) else None)
+        query = analyse(clean_question(question), loaded.index.acronyms, nlp)
         vector = loaded.retriever.embed_query(query.expanded)
         depth = max(k, loaded.reader.params.passages)
         hits = loaded.retriever.search(query.expanded, depth, mode=mode, vector=vector)

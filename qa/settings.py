@@ -57,6 +57,9 @@ class Settings(BaseSettings):
 
     # Retrieval and answering
     k: int = Field(5, ge=1, le=50)
+    reader: Literal["span", "features"] = "features"  # span: the trained model (models/)
+    reader_threads: int = Field(1, ge=1, le=64)  # ONNX Runtime threads of the span reader
+    span_model_dir: Path | None = None  # None: the committed model, models/span-reader
     fusion: Literal["rrf", "weighted"] = "rrf"
     rrf_k: int = Field(60, ge=1)
     dense_weight: float = Field(0.5, ge=0.0, le=1.0)

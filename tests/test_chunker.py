@@ -411,3 +411,24 @@ def test_chunk_ids_stable_across_rebuilds(make_service: Any) -> None:
     for old, new in zip(first, edited, strict=True):
         assert (old.chunk_id == new.chunk_id) == (old.text == new.text), new.text
     assert sum(old.text != new.text for old, new in zip(first, edited, strict=True)) == 1
+
+
+def test_a_word_longer_than_the_model_limit_is_cut_not_the_document_skipped() -> None:
+    """A web address of 600 tokens in one sentence: cut inside it (after a separator near
+    the middle), so the document is indexed; every piece fits and nothing is lost."""
+    from index.chunker import ChunkSettings, chunk_document
+    from index.records import Document
+    from index.structure import parse_blocks
+
+    url = "https://example.org/?q=" + "%7C".join(f"part{i}" for i in range(300))
+    text = f"Title\n\nThe tool is at [the site]({url}) and it is free.\n"
+    doc = Document(doc_id="long.txt", text=text, sha256="0")
+
+    def tokens(s: str) -> int:
+        return len(s) // 4
+
+    chunks = chunk_document(doc, parse_blocks("long.txt", text), ChunkSettings(), tokens,
+                            tokens, 256)
+    assert chunks and all(tokens(c.text) <= 256 for c in chunks)
+    assert "".join(text[s:e] for c in chunks if c.kind != "title" for s, e in c.sentences) \
+        .replace(" ", "") == text.split("\n")[2].replace(" ", "")

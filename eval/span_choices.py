@@ -1,0 +1,150 @@
+"""The span reader's run-time choices, made on dev questions only, through the real service.
+
+    python -m eval.span_choices MODEL_DIR            # choose and write them into its record
+
+Every dev question -- the dev documents of ``data/split.json`` (indexed together), and the
+dev splits of the chapter, camp-david and us-vietnam -- is retrieved by the service (hybrid
+search, as ``qa ask`` does) and the model reads the best ``MAX_PASSAGES`` passages once; each
+window's best span is kept. Then, for each number of passages read (3, 5, 8), the
+abstention margin is the highest that keeps false abstention at most 5 %, and the option with
+the best F1 wins; the margin's calibration (logistic, into the probability that the answer is
+right) is fitted on the same questions and its ECE reported.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import math
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+from eval.corpora import ROOT, corpora, document_set, open_service
+from eval.gold import GoldItem, load_gold
+from eval.metrics import expected_calibration_error, max_over_golds, strict_match, token_f1
+from qa.reader.span_model import RECORD, SpanModel
+from qa.reader.windows import batch_arrays, best_spans, cut_windows
+
+MAX_PASSAGES = 8
+OPTIONS = (3, 5, 8)
+MAX_FALSE_ABSTENTION = 0.05
+
+
+def dev_sets(root: Path = ROOT) -> list[tuple[str, Path, list[GoldItem], Path]]:
+    """(name, corpus, dev items, index folder) of every dev question set."""
+    index_root = root / ".qa_index" / "eval"
+    sets = [(name, corpus, load_gold(gold, "dev"), index_root / name)
+            for name, corpus, gold in corpora(root)]
+    found = document_set("dev", index_root / "documents-dev", root)
+    if found is not None:
+        corpus, gold = found
+        sets.append(("dev documents", corpus, load_gold(gold, "dev"),
+                     index_root / "documents-dev" / "index"))
+    return sets
+
+
+def read_all(model: SpanModel, sets: Sequence[tuple[str, Path, list[GoldItem], Path]],
+             ) -> list[dict[str, Any]]:
+    """Per dev question: each of the best passages' best span (text, margin) in rank order."""
+    rows = []
+    for name, corpus, items, index_dir in sets:
+        service = open_service(corpus, index_dir, reader="features")
+        for item in items:
+            query, hits, _ = service.prepare(item.question, MAX_PASSAGES)
+            reader = service.loaded.reader
+            passages = [reader.passage(h) for h in hits[:MAX_PASSAGES]]
+            chunks = [service.loaded.index.chunks[service.loaded.index.by_id[p.chunk_id]]
+                      for p in passages]
+            breaks = [[s - p.start for s, _ in c.sentences]
+                      for p, c in zip(passages, chunks, strict=True)]
+            windows = cut_windows(model.tokenizer, query.text, [p.text for p in passages],
+                                  model.shape)
+            start, end = model.logits(batch_arrays(windows))
+            spans = best_spans(windows, start, end, model.shape, breaks)
+            found = [{"passage": windows[s.window].passage, "margin": s.margin,
+                      "text": passages[windows[s.window].passage].text[s.start:s.end]}
+                     for s in spans]
+            rows.append({"set": name, "id": item.id, "answers": list(item.answers),
+                         "spans": found})
+    return rows
+
+
+def outcome(row: dict[str, Any], passages: int) -> dict[str, Any]:
+    """The answer read from the first ``passages`` passages and how right it is."""
+    spans = [s for s in row["spans"] if s["passage"] < passages]
+    best = max(spans, key=lambda s: s["margin"])
+    answers = row["answers"]
+    return {"margin": best["margin"], "answerable": bool(answers),
+            "strict": bool(answers) and strict_match(best["text"], answers),
+            "f1": max_over_golds(token_f1, best["text"], answers) if answers else 0.0}
+
+
+def choose(rows: Sequence[dict[str, Any]]) -> dict[str, Any]:
+    """The best option, its margin, calibration and figures (see the module docstring)."""
+    results = {}
+    for k in OPTIONS:
+        outs = [outcome(r, k) for r in rows]
+        answerable = sorted(o["margin"] for o in outs if o["answerable"])
+        margin = answerable[math.floor(MAX_FALSE_ABSTENTION * len(answerable))] - 1e-6
+        results[k] = (margin, outs, figures(outs, margin))
+    best = max(OPTIONS, key=lambda k: results[k][2]["f1"])
+    margin, outs, best_figures = results[best]
+    slope, intercept = calibrate(outs)
+    probs = [1 / (1 + math.exp(-(slope * o["margin"] + intercept))) for o in outs]
+    answered = [(p, o["strict"]) for p, o in zip(probs, outs, strict=True) if o["margin"] >= margin]
+    ece = expected_calibration_error([p for p, _ in answered], [bool(c) for _, c in answered])
+    return {"passages": best, "abstain_margin": margin,
+            "calibration": {"slope": slope, "intercept": intercept},
+            "dev": {**best_figures, "ece": round(ece, 4)},
+            "dev_options": {str(k): results[k][2] for k in OPTIONS}}
+
+
+def calibrate(outs: Sequence[dict[str, Any]]) -> tuple[float, float]:
+    """Logistic fit of 'the answer is right' on the margin."""
+    import numpy as np
+    from sklearn.linear_model import LogisticRegression
+
+    x = np.asarray([[o["margin"]] for o in outs])
+    y = np.asarray([1 if o["strict"] else 0 for o in outs])
+    fit = LogisticRegression(C=1.0).fit(x, y)
+    return float(fit.coef_[0][0]), float(fit.intercept_[0])
+
+
+def figures(outs: Sequence[dict[str, Any]], margin: float) -> dict[str, Any]:
+    """Strict accuracy and F1 over answerable questions (an abstention scores 0), abstention
+    recall and false abstention at one margin."""
+    ans = [o for o in outs if o["answerable"]]
+    una = [o for o in outs if not o["answerable"]]
+    kept = [o for o in ans if o["margin"] >= margin]
+    return {"questions": len(outs), "answerable": len(ans),
+            "strict_accuracy": round(sum(o["strict"] for o in kept) / len(ans), 4),
+            "f1": round(sum(o["f1"] for o in kept) / len(ans), 4),
+            "abstention_recall": round(sum(o["margin"] < margin for o in una)
+                                       / max(len(una), 1), 4),
+            "false_abstention": round(1 - len(kept) / len(ans), 4)}
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("model", type=Path, help="the model folder (its record is updated)")
+    args = parser.parse_args(argv)
+    record_path = args.model / RECORD
+    record = json.loads(record_path.read_text("utf-8"))
+    model = SpanModel(args.model)
+    sets = dev_sets()
+    rows = read_all(model, sets)
+    choice = choose(rows)
+    record.update(passages=choice["passages"], abstain_margin=choice["abstain_margin"],
+                  calibration=choice["calibration"], dev=choice["dev"],
+                  dev_options=choice["dev_options"],
+                  dev_questions={name: len(items) for name, _, items, _ in sets})
+    record_path.write_text(json.dumps(record, indent=1) + "\n", "utf-8")
+    (args.model.parent / f"{args.model.name}-dev-spans.json").write_text(json.dumps(rows) + "\n")
+    print(json.dumps({k: choice[k] for k in ("passages", "abstain_margin", "dev",
+                                             "dev_options")}, indent=1))
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

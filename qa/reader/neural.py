@@ -1,0 +1,93 @@
+"""The span reader behind ``Reader.read``: the trained model reads the question with each
+retrieved passage and copies the best span out of one of them, or abstains.
+
+The answer is the passage text at the span's offsets, so it is the document's own text at
+``answer_start:answer_end``; the citation is the sentence that holds it.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+import numpy as np
+
+from index.loader import LoadedIndex
+from index.records import Chunk
+from qa.query import Query
+from qa.reader.span_model import SpanModel
+from qa.records import Answer, Citation, Passage
+from qa.retriever import Hit
+
+
+@dataclass(frozen=True)
+class SpanParams:
+    """How many retrieved passages the model reads (the service retrieves at least these)."""
+
+    passages: int = 5
+
+
+class SpanReader:
+    """Answers with the trained span model.
+
+    Args:
+        index: the loaded index (chunks, documents).
+        model: the span model with its abstention margin and calibration.
+        params: how many passages it reads.
+    """
+
+    def __init__(self, index: LoadedIndex, model: SpanModel,
+                 params: SpanParams | None = None) -> None:
+        self.index = index
+        self.model = model
+        self.params = params or SpanParams(model.passages)
+
+    def read(self, query: Query, hits: Sequence[Hit], query_vector: np.ndarray | None,
+             sentence_search: bool = True) -> Answer:
+        """The best span of the best passages; abstains below the dev-chosen margin."""
+        passages = [self.passage(h) for h in hits]
+        read = passages[: self.params.passages]
+        chunks = [self._chunk(p) for p in read]
+        breaks = [[s - p.start for s, _ in c.sentences] if c is not None else []
+                  for p, c in zip(read, chunks, strict=True)]
+        reading = self.model.read(query.text, [p.text for p in read], breaks)
+        if reading is None:
+            return Answer(query.text, None, True, 0.0, [], passages)
+        confidence = round(self.model.confidence(reading.margin), 4)
+        features = (reading.margin,)
+        if reading.margin < self.model.margin or reading.end <= reading.start:
+            return Answer(query.text, None, True, confidence, [], passages, features=features)
+        p = read[reading.passage]
+        start, end = p.start + reading.start, p.start + reading.end
+        s_start, s_end = _sentence_around(chunks[reading.passage], p, start, end)
+        quote = p.text[s_start - p.start:s_end - p.start]
+        citation = Citation(p.doc_id, p.chunk_id, p.section, s_start, s_end, quote, p.score,
+                            *self.index.page_span(p.doc_id, s_start, s_end))
+        order = [p, *(q for q in passages if q is not p)]
+        return Answer(query.text, p.text[reading.start:reading.end], False, confidence,
+                      [citation], order, answer_start=start, answer_end=end,
+                      features=features)
+
+    def passage(self, hit: Hit) -> Passage:
+        """The Passage record of a hit: as the engine returned it when it is remote."""
+        p = hit.stored
+        if p is not None:
+            return Passage(p.doc_id, p.chunk_id, p.section, p.start, p.end, p.text,
+                           round(hit.score, 6), *self.index.page_span(p.doc_id, p.start, p.end))
+        c = self.index.chunks[hit.index]
+        return Passage(c.doc_id, c.chunk_id, c.section_path, c.start, c.end, c.text,
+                       round(hit.score, 6), *self.index.page_span(c.doc_id, c.start, c.end))
+
+    def _chunk(self, p: Passage) -> Chunk | None:
+        position = self.index.by_id.get(p.chunk_id)
+        return self.index.chunks[position] if position is not None else None
+
+
+def _sentence_around(chunk: Chunk | None, p: Passage, start: int, end: int) -> tuple[int, int]:
+    """The sentence(s) of the chunk covering [start, end); the passage when unknown."""
+    if chunk is None or not chunk.sentences:
+        return p.start, p.end
+    covering = [(s, e) for s, e in chunk.sentences if s < end and start < e]
+    if not covering:
+        return p.start, p.end
+    return min(s for s, _ in covering), max(e for _, e in covering)

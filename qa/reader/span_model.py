@@ -1,0 +1,143 @@
+"""The trained span reader on ONNX Runtime: question + passages in, the best span out.
+
+``models/span-reader/`` holds ``model.onnx``, ``tokenizer.json`` and ``record.json`` (the
+SHA-256 of both files, the window shape, the abstention margin and the confidence
+calibration, and how the model was trained). The model is refused, with one line, when a
+file's hash differs from the record. No torch, no transformers: ``onnxruntime`` and
+``tokenizers`` only, all windows of a question in one ``session.run``.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import math
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from index.errors import ConfigError
+from qa.reader.windows import Span, Window, WindowShape, batch_arrays, best_spans, cut_windows
+
+MODEL_DIR = Path(__file__).resolve().parents[2] / "models" / "span-reader"
+RECORD = "record.json"
+
+Logits = Callable[[dict[str, np.ndarray]], tuple[np.ndarray, np.ndarray]]
+
+
+def sha256_file(path: Path) -> str:
+    """SHA-256 of a file, read as a stream."""
+    digest = hashlib.sha256()
+    with path.open("rb") as f:
+        for block in iter(lambda: f.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+@dataclass(frozen=True)
+class Reading:
+    """The best span over all passages of one question.
+
+    Attributes:
+        passage: index of the passage the span lies in.
+        start, end: character offsets in that passage's text.
+        margin: best span score minus that window's no-answer score (higher: surer).
+    """
+
+    passage: int
+    start: int
+    end: int
+    margin: float
+
+
+def pick(windows: Sequence[Window], spans: Sequence[Span]) -> Reading | None:
+    """The span with the largest margin over its window's no-answer score."""
+    if not spans:
+        return None
+    best = max(spans, key=lambda s: s.margin)
+    return Reading(windows[best.window].passage, best.start, best.end, best.margin)
+
+
+def read_passages(logits: Logits, tokenizer: Any, shape: WindowShape, question: str,
+                  passages: Sequence[str], breaks: Sequence[Sequence[int]] | None,
+                  ) -> Reading | None:
+    """Cut, run once over every window, decode: the best span of ``passages``."""
+    if not passages:
+        return None
+    windows = cut_windows(tokenizer, question, passages, shape)
+    start, end = logits(batch_arrays(windows))
+    return pick(windows, best_spans(windows, start, end, shape, breaks))
+
+
+class SpanModel:
+    """The exported span reader with its record.
+
+    Args:
+        folder: the model folder (default ``models/span-reader``).
+        threads: ONNX Runtime intra-op threads.
+    """
+
+    def __init__(self, folder: Path | None = None, threads: int = 1) -> None:
+        self.folder = folder or MODEL_DIR
+        record_path = self.folder / RECORD
+        try:
+            self.record: dict[str, Any] = json.loads(record_path.read_text("utf-8"))
+        except (OSError, ValueError) as exc:
+            raise ConfigError(f"span reader: cannot read {record_path} ({exc})") from exc
+        files = self.record.get("files", {})
+        for name in ("model.onnx", "tokenizer.json"):
+            path = self.folder / name
+            if not path.is_file():
+                raise ConfigError(f"span reader: {path} is missing")
+            if sha256_file(path) != files.get(name):
+                raise ConfigError(f"span reader: {path} does not match the SHA-256 in "
+                                  f"{record_path}; restore the committed model")
+        shape = self.record["shape"]
+        self.shape = WindowShape(int(shape["max_length"]), int(shape["stride"]),
+                                 int(shape["max_answer_tokens"]))
+        self.margin = float(self.record["abstain_margin"])
+        self.passages = int(self.record.get("passages", 5))  # how many passages it reads
+        calib = self.record["calibration"]
+        self._a, self._b = float(calib["slope"]), float(calib["intercept"])
+        self.threads = threads
+        self._session: Any = None
+        self._tokenizer: Any = None
+
+    def _load(self) -> None:
+        if self._session is None:
+            import onnxruntime as ort
+
+            from qa.reader.windows import load_tokenizer
+
+            options = ort.SessionOptions()
+            options.intra_op_num_threads = self.threads
+            options.inter_op_num_threads = 1
+            options.log_severity_level = 3
+            self._tokenizer = load_tokenizer(self.folder / "tokenizer.json")
+            self._session = ort.InferenceSession(str(self.folder / "model.onnx"), options,
+                                                 providers=["CPUExecutionProvider"])
+
+    def logits(self, arrays: dict[str, np.ndarray]) -> tuple[np.ndarray, np.ndarray]:
+        """Start and end logits of a padded batch, in one ``session.run``."""
+        self._load()
+        start, end = self._session.run(["start_logits", "end_logits"], arrays)
+        return np.asarray(start), np.asarray(end)
+
+    @property
+    def tokenizer(self) -> Any:
+        self._load()
+        return self._tokenizer
+
+    def read(self, question: str, passages: Sequence[str],
+             breaks: Sequence[Sequence[int]] | None = None) -> Reading | None:
+        """The best span of the question over the passages."""
+        return read_passages(self.logits, self.tokenizer, self.shape, question, passages,
+                             breaks)
+
+    def confidence(self, margin: float) -> float:
+        """The calibrated probability that an answer with this margin is right."""
+        z = self._a * margin + self._b
+        return 1.0 / (1.0 + math.exp(-z)) if z > -50 else 0.0
