@@ -213,8 +213,9 @@ def train(args: argparse.Namespace) -> None:
         [len(w.ids) for w, _, _ in labelled], args.batch, order_rng)]
     model.train()
     started = time.time()
+    stop = min(total, args.stop_at or total)
     bar = tqdm(total=total, initial=step, desc="training", unit="batch")
-    while step < total:
+    while step < stop:
         rows = [labelled[i] for i in orders[step]]
         arrays = batch_arrays([w for w, _, _ in rows])
         out = model(**{k: torch.from_numpy(v) for k, v in arrays.items()},
@@ -228,14 +229,14 @@ def train(args: argparse.Namespace) -> None:
         step += 1
         bar.update(1)
         bar.set_postfix(loss=f"{out.loss.item():.3f}")
-        if step % args.checkpoint_every == 0 or step == total:
+        if step % args.checkpoint_every == 0 or step == stop:
             torch.save({"model": model.state_dict(), "optimizer": optimizer.state_dict(),
                         "scheduler": scheduler.state_dict(), "step": step}, checkpoint)
     bar.close()
     minutes = (time.time() - started) / 60
     model.eval()
     finish(args, model, tokenizer, base, train_files, n_questions, len(labelled), positives,
-           minutes)
+           minutes, (step, total))
 
 
 def torch_logits(model: Any) -> Logits:
@@ -291,7 +292,7 @@ def export(model: Any, out: Path) -> None:
 
 def finish(args: argparse.Namespace, model: Any, tokenizer: Any, base: Path,
            train_files: list[Path], n_questions: int, n_windows: int, positives: int,
-           minutes: float) -> None:
+           minutes: float, steps: tuple[int, int]) -> None:
     """Export fp32 and int8, evaluate both on the dev documents, keep the int8 model when
     it loses at most one F1 point, and write the model folder with its record."""
     from onnxruntime.quantization import QuantType, quantize_dynamic
@@ -327,7 +328,8 @@ def finish(args: argparse.Namespace, model: Any, tokenizer: Any, base: Path,
             "seed": args.seed, "epochs": args.epochs, "batch": args.batch, "lr": args.lr,
             "threads": args.threads, "questions": n_questions, "windows": n_windows,
             "windows_with_answer": positives, "documents": len(train_files),
-            "minutes": round(minutes, 1), "max_questions": args.max_questions,
+            "minutes_this_run": round(minutes, 1), "max_questions": args.max_questions,
+            "steps": steps[0], "planned_steps": steps[1],
             "negatives": "1 per answerable question (best-ranked BM25 chunk without the "
                          "answer), 2 per unanswerable question",
         },
@@ -349,6 +351,9 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--max-questions", type=int, default=None)
     parser.add_argument("--checkpoint-every", type=int, default=200)
     parser.add_argument("--resume", action="store_true")
+    parser.add_argument("--stop-at", type=int, default=None,
+                        help="stop after this many steps of the schedule (with --resume: "
+                             "finish from a checkpoint at or past it)")
     parser.add_argument("--work", default=str(WORK))
     parser.add_argument("--out", default=str(WORK / "model"))
     train(parser.parse_args(argv))

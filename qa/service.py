@@ -167,7 +167,8 @@ class QAService:
         )
         reader: ExtractiveReader | SpanReader
         if self.span_model is not None:
-            reader = SpanReader(index, self.span_model)
+            reader = SpanReader(index, self.span_model,
+                                threshold=self.settings.abstain_threshold)
         else:
             reader = ExtractiveReader(index, self.model)
         loaded = _Loaded(index, retriever, reader, frozenset(c.doc_id for c in index.chunks))

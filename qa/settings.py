@@ -57,7 +57,7 @@ class Settings(BaseSettings):
 
     # Retrieval and answering
     k: int = Field(5, ge=1, le=50)
-    reader: Literal["span", "features"] = "features"  # span: the trained model (models/)
+    reader: Literal["span", "features"] = "span"  # span: the trained model (models/)
     reader_threads: int = Field(1, ge=1, le=64)  # ONNX Runtime threads of the span reader
     span_model_dir: Path | None = None  # None: the committed model, models/span-reader
     fusion: Literal["rrf", "weighted"] = "rrf"

@@ -69,3 +69,26 @@ def test_real_pipeline_stays_above_the_floors(real_service: Any) -> None:
         if getattr(measured, name) is None or getattr(measured, name) < floor
     }
     assert not below, f"metrics fell below their floors in eval/floors.json: {below}"
+
+
+@pytest.mark.slow
+def test_test_documents_stay_above_their_floors(tmp_path: Path) -> None:
+    """The written test documents of data/split.json, indexed together: documents no choice
+    was made on, with their own floors."""
+    from eval.corpora import document_set, open_service
+
+    data = read_floors()["documents"]
+    found = document_set("test", tmp_path)
+    assert found is not None
+    corpus, gold = found
+    service = open_service(corpus, tmp_path / "index")
+    items = load_gold(gold, "test")
+    suite = run_suite(service, items, gold=str(gold), split="test", k=data["k"],
+                      systems=("hybrid",))
+    measured = suite.systems["hybrid"].metrics
+    below = {
+        name: f"{getattr(measured, name)} < floor {floor}"
+        for name, floor in data["floors"].items()
+        if getattr(measured, name) is None or getattr(measured, name) < floor
+    }
+    assert not below, f"test documents fell below their floors in eval/floors.json: {below}"

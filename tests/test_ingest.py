@@ -311,7 +311,9 @@ def test_ocr_reads_a_scanned_page_when_on(
 ) -> None:
     assert shutil.which("tesseract"), "tesseract is missing; python3 tasks.py test installs it"
     scanned = image_pdf(tmp_path, "scanned", [scan_png])
-    service = make_service({"scanned.pdf": scanned.read_bytes()}, ocr="on")
+    # never abstain: this is about the page of an OCR'd citation, not about how sure the
+    # reader is of a one-page corpus read through OCR
+    service = make_service({"scanned.pdf": scanned.read_bytes()}, ocr="on", abstain_threshold=0.0)
     service.open()
     reasons = {s.path: s.reason for s in service.last_build.skipped}
     assert reasons == {"scanned.pdf (page 1)": "no text layer; text read by OCR (tesseract), "

@@ -34,13 +34,16 @@ class SpanReader:
         index: the loaded index (chunks, documents).
         model: the span model with its abstention margin and calibration.
         params: how many passages it reads.
+        threshold: abstain below this confidence instead of below the model's margin
+            (``QA_ABSTAIN_THRESHOLD``; None: the margin chosen on dev).
     """
 
     def __init__(self, index: LoadedIndex, model: SpanModel,
-                 params: SpanParams | None = None) -> None:
+                 params: SpanParams | None = None, threshold: float | None = None) -> None:
         self.index = index
         self.model = model
         self.params = params or SpanParams(model.passages)
+        self.threshold = threshold  # QA_ABSTAIN_THRESHOLD: abstain below this confidence
 
     def read(self, query: Query, hits: Sequence[Hit], query_vector: np.ndarray | None,
              sentence_search: bool = True) -> Answer:
@@ -55,7 +58,9 @@ class SpanReader:
             return Answer(query.text, None, True, 0.0, [], passages)
         confidence = round(self.model.confidence(reading.margin), 4)
         features = (reading.margin,)
-        if reading.margin < self.model.margin or reading.end <= reading.start:
+        declined = (confidence < self.threshold if self.threshold is not None
+                    else reading.margin < self.model.margin)
+        if declined or reading.end <= reading.start:
             return Answer(query.text, None, True, confidence, [], passages, features=features)
         p = read[reading.passage]
         start, end = p.start + reading.start, p.start + reading.end

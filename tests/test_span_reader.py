@@ -1,0 +1,107 @@
+"""The trained span reader on the real chapter: answers that are the document's own text,
+citations that hold them, one batched run per question, and a tampered model refused."""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pytest
+
+from eval.gold import load_gold
+from qa.reader.span_model import MODEL_DIR, SpanModel, sha256_file
+
+pytestmark = pytest.mark.slow
+
+REPO = Path(__file__).resolve().parents[1]
+
+
+@pytest.fixture(scope="module")
+def span_service(real_settings: Any, real_embedder: Any) -> Any:
+    from qa.service import QAService
+
+    service = QAService(real_settings.model_copy(update={"reader": "span"}),
+                        embedder=real_embedder)
+    service.open()
+    return service
+
+
+def test_committed_model_matches_its_record() -> None:
+    record = json.loads((MODEL_DIR / "record.json").read_text("utf-8"))
+    for name in ("model.onnx", "tokenizer.json"):
+        assert sha256_file(MODEL_DIR / name) == record["files"][name]
+    assert record["training"]["questions"] >= 5000
+    assert set(record["data"]) == {"train", "dev"}
+    # the run-time choices were made on dev questions and recorded with the model
+    assert record["passages"] in (3, 5, 8) and record["dev"]["false_abstention"] <= 0.05
+
+
+def test_answers_are_document_text_and_citations_hold_them(span_service: Any) -> None:
+    items = load_gold(REPO / "eval" / "gold.jsonl", "dev")
+    answered = 0
+    for item in items:
+        answer = span_service.ask(item.question)
+        if answer.abstained:
+            assert answer.answer is None and answer.citations == []
+            continue
+        answered += 1
+        cite = answer.citations[0]
+        text = span_service.document(cite.doc_id)
+        assert text[answer.answer_start:answer.answer_end] == answer.answer
+        assert text[cite.start:cite.end] == cite.quote
+        assert cite.start <= answer.answer_start < answer.answer_end <= cite.end
+        assert answer.passages[0].chunk_id == cite.chunk_id
+        assert 0.0 <= answer.confidence <= 1.0
+    assert answered >= len(items) // 2
+
+
+def test_readme_question_is_answered_and_off_topic_one_declined(span_service: Any) -> None:
+    answer = span_service.ask("When was the Extended Deterrence Dialogue established?")
+    assert not answer.abstained and "2010" in (answer.answer or "")
+    off = span_service.ask("Who won the 2022 football World Cup?")
+    assert off.abstained and off.answer is None and off.passages
+
+
+def test_all_windows_of_a_question_go_through_one_run(span_service: Any) -> None:
+    model = span_service.span_model
+    calls: list[int] = []
+    real = model.logits
+
+    def counting(arrays: dict[str, np.ndarray]) -> tuple[np.ndarray, np.ndarray]:
+        calls.append(arrays["input_ids"].shape[0])
+        return real(arrays)
+
+    model.logits = counting
+    try:
+        span_service.ask("What does the Host Nation Support cover?", k=5)
+    finally:
+        del model.logits
+    assert len(calls) == 1 and calls[0] >= 5
+
+
+def test_tampered_model_is_refused_in_one_line(tmp_path: Path, real_settings: Any) -> None:
+    folder = tmp_path / "span-reader"
+    shutil.copytree(MODEL_DIR, folder)
+    with (folder / "model.onnx").open("r+b") as f:
+        f.seek(-1, os.SEEK_END)
+        last = f.read(1)
+        f.seek(-1, os.SEEK_END)
+        f.write(bytes([last[0] ^ 0xFF]))
+    from qa.errors import ConfigError
+
+    with pytest.raises(ConfigError, match="does not match the SHA-256"):
+        SpanModel(folder)
+    env = {**os.environ, "QA_READER": "span", "QA_SPAN_MODEL_DIR": str(folder),
+           "QA_CORPUS_DIR": str(real_settings.corpus_dir),
+           "QA_INDEX_DIR": str(real_settings.index_dir)}
+    done = subprocess.run([str(Path(sys.executable).with_name("qa")), "ask", "When?"],
+                          env=env, capture_output=True, text=True, timeout=120)
+    assert done.returncode == 2
+    lines = done.stderr.strip().splitlines()
+    assert len(lines) == 1 and "does not match the SHA-256" in lines[0]
