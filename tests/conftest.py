@@ -71,6 +71,17 @@ def real_service(real_settings: Any, real_embedder: Any) -> Any:
     return service
 
 
+@pytest.fixture(scope="session")
+def features_service(real_settings: Any, real_embedder: Any) -> Any:
+    """The real pipeline with the feature reader (``QA_READER=features``), same index."""
+    from qa.service import QAService
+
+    settings = real_settings.model_copy(update={"reader": "features"})
+    service = QAService(settings, embedder=real_embedder)
+    service.open()
+    return service
+
+
 @pytest.fixture()
 def fake_embedder() -> Any:
     """A deterministic bag-of-words embedder: fast, no model."""

@@ -186,7 +186,8 @@ def test_typed_questions_are_left_to_the_span_recognizer(answer_type: str) -> No
         "What commitment did the U.S. reaffirm at the EDD meeting in Cheyenne?",
     ],
 )
-def test_real_chapter_short_answers_lie_inside_their_citation(real_service: Any, question: str) -> None:
+def test_real_chapter_short_answers_lie_inside_their_citation(features_service: Any, question: str) -> None:
+    real_service = features_service  # the phrase rules belong to the feature reader
     answer = real_service.ask(question)
     assert not answer.abstained and answer.citations
     quote = answer.citations[0].quote
@@ -196,7 +197,8 @@ def test_real_chapter_short_answers_lie_inside_their_citation(real_service: Any,
     assert document[start : start + len(answer.answer)] == answer.answer
 
 
-def test_real_chapter_definitions(real_service: Any) -> None:
+def test_real_chapter_definitions(features_service: Any) -> None:
+    real_service = features_service  # the phrase rules belong to the feature reader
     assert real_service.ask("What does GPI stand for?").answer == "Glide Phase Interceptor"
     assert real_service.ask("What does PFAS stand for?").answer == "per- and polyfluoroalkyl substances"
 
@@ -234,7 +236,8 @@ def test_term_definitions() -> None:
     assert term_definition("Soft power was discussed.", "soft power") is None
 
 
-def test_real_chapter_footnote_defines_a_term(real_service: Any) -> None:
+def test_real_chapter_footnote_defines_a_term(features_service: Any) -> None:
+    real_service = features_service  # the phrase rules belong to the feature reader
     answer = real_service.ask("What is meant by extended deterrence?")
     assert answer.answer is not None and answer.answer.startswith("Providing deterrence")
 
