@@ -9,7 +9,6 @@ file's hash differs from the record. No torch, no transformers: ``onnxruntime`` 
 
 from __future__ import annotations
 
-import hashlib
 import json
 import math
 import os
@@ -22,6 +21,7 @@ from typing import Any
 import numpy as np
 
 from index.errors import ConfigError
+from index.store import file_digest
 from qa.reader.windows import Span, Window, WindowShape, batch_arrays, best_spans, cut_windows
 
 MODEL_DIR = Path(__file__).resolve().parents[2] / "models" / "span-reader"
@@ -30,13 +30,7 @@ RECORD = "record.json"
 Logits = Callable[[dict[str, np.ndarray]], tuple[np.ndarray, np.ndarray]]
 
 
-def sha256_file(path: Path) -> str:
-    """SHA-256 of a file, read as a stream."""
-    digest = hashlib.sha256()
-    with path.open("rb") as f:
-        for block in iter(lambda: f.read(1 << 20), b""):
-            digest.update(block)
-    return digest.hexdigest()
+sha256_file = file_digest  # the index's own block-wise SHA-256, named for the model record
 
 
 @dataclass(frozen=True)
