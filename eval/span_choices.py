@@ -85,21 +85,30 @@ def choose(rows: Sequence[dict[str, Any]]) -> dict[str, Any]:
     results = {}
     for k in OPTIONS:
         outs = [outcome(r, k) for r in rows]
-        answerable = sorted(o["margin"] for o in outs if o["answerable"])
-        margin = answerable[math.floor(MAX_FALSE_ABSTENTION * len(answerable))] - 1e-6
+        margin = abstain_margin(outs)
         results[k] = (margin, outs, figures(outs, margin))
     # F1 and abstention recall both count (each has its target); fewer passages win a tie
     best = max(OPTIONS, key=lambda k: (results[k][2]["f1"] + results[k][2]["abstention_recall"],
                                        -k))
-    margin, outs, best_figures = results[best]
+    margin, outs, _ = results[best]
+    return {"passages": best, **settle(outs, margin),
+            "dev_options": {str(k): results[k][2] for k in OPTIONS}}
+
+
+def abstain_margin(outs: Sequence[dict[str, Any]]) -> float:
+    """The highest margin that withholds at most 5 % of the answerable questions' answers."""
+    answerable = sorted(o["margin"] for o in outs if o["answerable"])
+    return float(answerable[math.floor(MAX_FALSE_ABSTENTION * len(answerable))]) - 1e-6
+
+
+def settle(outs: Sequence[dict[str, Any]], margin: float) -> dict[str, Any]:
+    """The margin with its calibration, and the figures and ECE it gives on ``outs``."""
     slope, intercept = calibrate(outs)
     probs = [1 / (1 + math.exp(-(slope * o["margin"] + intercept))) for o in outs]
     answered = [(p, o["strict"]) for p, o in zip(probs, outs, strict=True) if o["margin"] >= margin]
     ece = expected_calibration_error([p for p, _ in answered], [bool(c) for _, c in answered])
-    return {"passages": best, "abstain_margin": margin,
-            "calibration": {"slope": slope, "intercept": intercept},
-            "dev": {**best_figures, "ece": round(ece, 4)},
-            "dev_options": {str(k): results[k][2] for k in OPTIONS}}
+    return {"abstain_margin": margin, "calibration": {"slope": slope, "intercept": intercept},
+            "dev": {**figures(outs, margin), "ece": round(ece, 4)}}
 
 
 def calibrate(outs: Sequence[dict[str, Any]]) -> tuple[float, float]:
@@ -109,6 +118,8 @@ def calibrate(outs: Sequence[dict[str, Any]]) -> tuple[float, float]:
 
     x = np.asarray([[o["margin"]] for o in outs])
     y = np.asarray([1 if o["strict"] else 0 for o in outs])
+    if not 0 < y.sum() < len(y):
+        return 0.0, 0.0  # one class only: nothing to fit
     fit = LogisticRegression(C=1.0).fit(x, y)
     return float(fit.coef_[0][0]), float(fit.intercept_[0])
 

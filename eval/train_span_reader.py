@@ -43,7 +43,6 @@ from qa.reader.windows import Window, WindowShape, batch_arrays, cut_windows, lo
 
 WORK = ROOT / "artifacts" / "span-reader"
 SHAPE = WindowShape(max_length=320, stride=128, max_answer_tokens=30)
-MAX_FALSE_ABSTENTION = 0.05
 DEV_PASSAGES = 5
 
 
@@ -128,44 +127,11 @@ def evaluate(logits: Logits, tokenizer: Any, dev: Sequence[tuple[Question, list[
 
 
 def choose(rows: Sequence[dict[str, Any]]) -> dict[str, Any]:
-    """The abstention margin (the highest with false abstention ≤ 5 % on dev), the figures
-    at it, and a logistic calibration of the margin into a probability of being right."""
-    answerable = sorted(r["margin"] for r in rows if r["answerable"])
-    allowed = math.floor(MAX_FALSE_ABSTENTION * len(answerable))
-    margin = answerable[allowed] - 1e-6 if answerable else 0.0
-    figures = figures_at(rows, margin)
-    x = np.asarray([[r["margin"]] for r in rows])
-    y = np.asarray([1 if r["strict"] else 0 for r in rows])
-    from sklearn.linear_model import LogisticRegression
+    """The abstention margin (the highest with false abstention ≤ 5 % on dev), its logistic
+    calibration and the figures at it (``eval.span_choices`` does the same per option)."""
+    from eval.span_choices import abstain_margin, settle
 
-    calib = LogisticRegression(C=1.0).fit(x, y) if 0 < y.sum() < len(y) else None
-    slope = float(calib.coef_[0][0]) if calib is not None else 0.0
-    intercept = float(calib.intercept_[0]) if calib is not None else 0.0
-    probs = [1 / (1 + math.exp(-(slope * r["margin"] + intercept))) for r in rows]
-    from eval.metrics import expected_calibration_error
-
-    answered = [(p, r["strict"]) for p, r in zip(probs, rows, strict=True)
-                if r["margin"] >= margin]
-    ece = expected_calibration_error([p for p, _ in answered],
-                                     [bool(c) for _, c in answered]) if answered else None
-    return {"abstain_margin": margin, "calibration": {"slope": slope, "intercept": intercept},
-            "dev": {**figures, "ece": ece}}
-
-
-def figures_at(rows: Sequence[dict[str, Any]], margin: float) -> dict[str, Any]:
-    """Strict accuracy and F1 over answerable questions (an abstention scores 0), with
-    abstention recall and false abstention, at one abstention margin."""
-    ans = [r for r in rows if r["answerable"]]
-    una = [r for r in rows if not r["answerable"]]
-    kept = [r for r in ans if r["margin"] >= margin]
-    return {
-        "questions": len(rows), "answerable": len(ans),
-        "strict_accuracy": round(sum(r["strict"] for r in kept) / max(len(ans), 1), 4),
-        "f1": round(sum(r["f1"] for r in kept) / max(len(ans), 1), 4),
-        "strict_no_abstention": round(sum(r["strict"] for r in ans) / max(len(ans), 1), 4),
-        "abstention_recall": round(sum(r["margin"] < margin for r in una) / max(len(una), 1), 4),
-        "false_abstention": round(1 - len(kept) / max(len(ans), 1), 4),
-    }
+    return settle(rows, abstain_margin(rows))
 
 
 def train(args: argparse.Namespace) -> None:
