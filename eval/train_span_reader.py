@@ -30,20 +30,16 @@ import numpy as np
 from eval.span_data import (
     ROOT,
     Example,
-    Question,
-    document_chunks,
     examples_of,
     file_hashes,
     gold_files,
     load_split,
-    questions_of,
 )
-from qa.reader.span_model import RECORD, Logits, read_passages, sha256_file
+from eval.span_dev import SHAPE, choose, dev_questions, evaluate, onnx_logits
+from qa.reader.span_model import RECORD, sha256_file
 from qa.reader.windows import Window, WindowShape, batch_arrays, cut_windows, load_tokenizer
 
 WORK = ROOT / "artifacts" / "span-reader"
-SHAPE = WindowShape(max_length=320, stride=128, max_answer_tokens=30)
-DEV_PASSAGES = 5
 
 
 def label_windows(tokenizer: Any, examples: Sequence[Example],
@@ -93,45 +89,6 @@ def training_examples(names: Sequence[str], seed: int,
         examples = [e for e in examples if e.qid in keep]
         qids = sorted(keep)
     return examples, len(qids)
-
-
-def dev_questions(names: Sequence[str]) -> list[tuple[Question, list[str], list[list[int]]]]:
-    """Each dev question with the texts of its best retrieved passages and their sentence
-    starts (offsets in each passage), as the service would hand them to the reader."""
-    out = []
-    for name in names:
-        _, chunks = document_chunks(name)
-        for q in questions_of(name, DEV_PASSAGES):
-            picked = [chunks[i] for i in q.retrieved]
-            breaks = [[s - c.start for s, _ in c.sentences] for c in picked]
-            out.append((q, [c.text for c in picked], breaks))
-    return out
-
-
-def evaluate(logits: Logits, tokenizer: Any, dev: Sequence[tuple[Question, list[str],
-             list[list[int]]]], shape: WindowShape) -> list[dict[str, Any]]:
-    """Per dev question: the best span's text, its margin and whether it is right."""
-    from eval.metrics import max_over_golds, strict_match, token_f1
-
-    rows = []
-    for q, passages, breaks in dev:
-        reading = read_passages(logits, tokenizer, shape, q.question, passages, breaks)
-        text = passages[reading.passage][reading.start:reading.end] if reading else ""
-        rows.append({
-            "qid": q.qid, "answerable": bool(q.answers), "prediction": text,
-            "margin": reading.margin if reading else -1e9,
-            "strict": bool(q.answers) and strict_match(text, q.answers),
-            "f1": max_over_golds(token_f1, text, q.answers) if q.answers else 0.0,
-        })
-    return rows
-
-
-def choose(rows: Sequence[dict[str, Any]]) -> dict[str, Any]:
-    """The abstention margin (the highest with false abstention ≤ 5 % on dev), its logistic
-    calibration and the figures at it (``eval.span_choices`` does the same per option)."""
-    from eval.span_choices import abstain_margin, settle
-
-    return settle(rows, abstain_margin(rows))
 
 
 def train(args: argparse.Namespace) -> None:
@@ -205,31 +162,6 @@ def train(args: argparse.Namespace) -> None:
            minutes, (step, total))
 
 
-def torch_logits(model: Any) -> Logits:
-    import torch
-
-    def run(arrays: dict[str, np.ndarray]) -> tuple[np.ndarray, np.ndarray]:
-        with torch.no_grad():
-            out = model(**{k: torch.from_numpy(v) for k, v in arrays.items()})
-        return out.start_logits.numpy(), out.end_logits.numpy()
-
-    return run
-
-
-def onnx_logits(path: Path, threads: int) -> Logits:
-    import onnxruntime as ort
-
-    options = ort.SessionOptions()
-    options.intra_op_num_threads = threads
-    session = ort.InferenceSession(str(path), options, providers=["CPUExecutionProvider"])
-
-    def run(arrays: dict[str, np.ndarray]) -> tuple[np.ndarray, np.ndarray]:
-        start, end = session.run(["start_logits", "end_logits"], arrays)
-        return np.asarray(start), np.asarray(end)
-
-    return run
-
-
 def export(model: Any, out: Path) -> None:
     """The model as ONNX (``start_logits``, ``end_logits``), batch and length dynamic."""
     import warnings
@@ -259,37 +191,27 @@ def export(model: Any, out: Path) -> None:
 def finish(args: argparse.Namespace, model: Any, tokenizer: Any, base: Path,
            train_files: list[Path], n_questions: int, n_windows: int, positives: int,
            minutes: float, steps: tuple[int, int]) -> None:
-    """Export fp32 and int8, evaluate both on the dev documents, keep the int8 model when
-    it loses at most one F1 point, and write the model folder with its record."""
-    from onnxruntime.quantization import QuantType, quantize_dynamic
+    """Export fp32, score it on the dev documents, write the model folder with its record,
+    then let ``eval.quantize_span_reader`` keep the smallest export within one F1 point."""
+    from eval.quantize_span_reader import shrink
 
     work = Path(args.work)
-    split = load_split()
-    dev_files = gold_files(split["dev"])
+    dev_files = gold_files(load_split()["dev"])
     dev = dev_questions([p.stem for p in dev_files])
-    fp32, int8 = work / "model-fp32.onnx", work / "model-int8.onnx"
+    fp32 = work / "model-fp32.onnx"
     export(model, fp32)
-    quantize_dynamic(str(fp32), str(int8), weight_type=QuantType.QInt8)
-    results = {}
-    for name, path in (("fp32", fp32), ("int8", int8)):
-        rows = evaluate(onnx_logits(path, args.threads), tokenizer, dev, SHAPE)
-        results[name] = (rows, choose(rows))
-        print(name, json.dumps(results[name][1]["dev"]), flush=True)
-    chosen = "int8" if (results["int8"][1]["dev"]["f1"]
-                        >= results["fp32"][1]["dev"]["f1"] - 0.01) else "fp32"
+    rows = evaluate(onnx_logits(fp32, args.threads), tokenizer, dev, SHAPE)
     target = Path(args.out)
     target.mkdir(parents=True, exist_ok=True)
-    shutil.copyfile(int8 if chosen == "int8" else fp32, target / "model.onnx")
+    shutil.copyfile(fp32, target / "model.onnx")
     shutil.copyfile(base / "tokenizer.json", target / "tokenizer.json")
-    rows, choice = results[chosen]
     record = {
         "what": "MiniLM-L6 (all-MiniLM-L6-v2 weights) fine-tuned as an extractive span reader",
         "files": {n: sha256_file(target / n) for n in ("model.onnx", "tokenizer.json")},
-        "precision": chosen,
+        "precision": "fp32",
         "shape": {"max_length": SHAPE.max_length, "stride": SHAPE.stride,
                   "max_answer_tokens": SHAPE.max_answer_tokens},
-        **choice,
-        "dev_other_precision": results["fp32" if chosen == "int8" else "int8"][1]["dev"],
+        **choose(rows),
         "training": {
             "seed": args.seed, "epochs": args.epochs, "batch": args.batch, "lr": args.lr,
             "threads": args.threads, "questions": n_questions, "windows": n_windows,
@@ -303,6 +225,7 @@ def finish(args: argparse.Namespace, model: Any, tokenizer: Any, base: Path,
     }
     (target / RECORD).write_text(json.dumps(record, indent=1) + "\n", "utf-8")
     (work / "dev-rows.json").write_text(json.dumps(rows, indent=0) + "\n", "utf-8")
+    chosen = shrink(work, target, args.threads)
     print(f"wrote {target} ({chosen}, {os.path.getsize(target / 'model.onnx') / 1e6:.1f} MB)")
 
 

@@ -105,3 +105,15 @@ def test_tampered_model_is_refused_in_one_line(tmp_path: Path, real_settings: An
     assert done.returncode == 2
     lines = done.stderr.strip().splitlines()
     assert len(lines) == 1 and "does not match the SHA-256" in lines[0]
+
+
+def test_the_smallest_export_within_one_f1_point_is_kept() -> None:
+    from eval.quantize_span_reader import pick
+
+    figures = {"fp32": {"f1": 0.850, "mb": 90.4}, "int8": {"f1": 0.809, "mb": 22.9},
+               "int8-pc": {"f1": 0.841, "mb": 23.0}, "int8-embed": {"f1": 0.849, "mb": 54.0}}
+    assert pick(figures) == "int8-pc"  # 0.9 points lost: within the rule, and smallest
+    figures["int8-pc"]["f1"] = 0.835   # 1.5 points lost: over the rule
+    assert pick(figures) == "int8-embed"
+    figures["int8-embed"]["f1"] = 0.80
+    assert pick(figures) == "fp32"     # nothing smaller is good enough
