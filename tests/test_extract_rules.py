@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections import Counter
 
-from index.extract.pdf import assemble
+from index.extract.pdf import PageRead, assemble
 from index.extract.pdf_layout import Line, join_lines, join_paragraph, running_lines
 from index.extract.records import ExtractSettings
 from index.records import page_span
@@ -47,11 +47,11 @@ def test_running_headers_footers_and_page_numbers_go_body_lines_stay() -> None:
 
 def test_assemble_pages_headings_and_a_paragraph_across_a_page_break() -> None:
     raw = [
-        ([line("Harbour Works", 0.1, size=16, box=0),
-          line("The harbour was dredged in 1911 and the", 0.2, box=1)], False),
-        ([line("works lasted two years.", 0.1, box=0),
-          line("Costs", 0.2, size=13, box=1), line("They were high.", 0.3, box=2)], False),
-        ([], True),
+        PageRead([line("Harbour Works", 0.1, size=16, box=0),
+                  line("The harbour was dredged in 1911 and the", 0.2, box=1)]),
+        PageRead([line("works lasted two years.", 0.1, box=0),
+                  line("Costs", 0.2, size=13, box=1), line("They were high.", 0.3, box=2)]),
+        PageRead([], has_image=True),
     ]
     result = assemble(raw, b"", ExtractSettings())
     assert result.text == ("Harbour Works\n\nThe harbour was dredged in 1911 and the works lasted "

@@ -5,6 +5,12 @@ Rules, in order:
 * Lines come from pdfminer's layout analysis (text boxes in reading order). A box is cut
   into paragraphs where the font size or weight changes, so a heading never merges with
   the text under it.
+* A page whose characters mostly stand turned (a ``/Rotate`` over upright text, text drawn
+  at 90°, 180° or 270°) is laid out again turned so that they stand upright. Lines turned
+  against the rest of their page (a label up the margin) are left out, and the page noted.
+* A glyph without a Unicode value (pdfminer's ``(cid:N)``) is left out; a page made mostly
+  of such glyphs (a font without a ToUnicode map) is noted as unreadable and, with OCR on,
+  read by tesseract.
 * Running headers and footers go: a line in the top or bottom margin (8 % of the page) is
   dropped when, with its digits ignored, it appears on at least half the pages (two at
   least), or when it is only a page number ("7", "7/12", "Page 7 of 12").
@@ -31,8 +37,11 @@ Rules, in order:
 from __future__ import annotations
 
 import io
+import math
 import re
 from collections import Counter
+from collections.abc import Iterator
+from dataclasses import dataclass
 from typing import Any
 
 from index.extract.ocr import ocr_page, ocr_unavailable_reason
@@ -51,6 +60,7 @@ from index.extract.records import Extraction, ExtractSettings, TextBuilder
 
 _SENTENCE_END = (".", "!", "?", ":", ";", "”", '"', "’", ")")
 _BOLD = re.compile(r"bold|black|heavy|semibold", re.IGNORECASE)
+_UNMAPPED = re.compile(r"\(cid:\d+\)")  # how pdfminer writes a glyph it cannot map
 
 
 def extract_pdf(data: bytes, settings: ExtractSettings) -> Extraction:
@@ -96,19 +106,90 @@ def _outline(document: Any) -> list[tuple[int, str]]:
         return []
 
 
-def _page_lines(page: object) -> tuple[list[Line], bool]:
-    """The text lines of one page and whether it shows any image."""
+@dataclass(frozen=True)
+class PageRead:
+    """What one page gave.
+
+    Attributes:
+        lines: its text lines, in reading order.
+        has_image: it shows an image (a page without text and with an image is a scan?).
+        unreadable: why its text, though present, cannot be read (it is then OCR'd when
+            that is on); None when it was read.
+        left_out: a note on text of the page that was not read; None when none was.
+    """
+
+    lines: list[Line]
+    has_image: bool = False
+    unreadable: str | None = None
+    left_out: str | None = None
+
+
+def _page_lines(page: Any) -> PageRead:
+    """The text lines of one page, and what could not be read on it.
+
+    Text set at a quarter turn or upside down (a ``/Rotate`` over upright text, or a turned
+    text matrix) is laid out again with the page turned so that most of its characters
+    stand upright: pdfminer's own page rotation, with the turn the characters show.
+    """
+    layout = _layout(page)
+    turn = _text_turn(layout)
+    if turn:
+        page.rotate = (int(page.rotate) + turn) % 360
+        layout = _layout(page)
+    return _read_layout(layout)
+
+
+def _layout(page: Any) -> Any:
+    """pdfminer's layout of one page (text boxes in reading order)."""
     from pdfminer.converter import PDFPageAggregator
-    from pdfminer.layout import LAParams, LTChar, LTFigure, LTImage, LTTextBox, LTTextLine
+    from pdfminer.layout import LAParams
     from pdfminer.pdfinterp import PDFPageInterpreter, PDFResourceManager
 
     manager = PDFResourceManager()
     device = PDFPageAggregator(manager, laparams=LAParams())
-    PDFPageInterpreter(manager, device).process_page(page)  # type: ignore[arg-type]
-    layout = device.get_result()
+    PDFPageInterpreter(manager, device).process_page(page)
+    return device.get_result()
+
+
+def _chars(item: Any) -> Iterator[Any]:
+    """Every character of a layout item, at any depth."""
+    from pdfminer.layout import LTChar, LTContainer
+
+    if isinstance(item, LTChar):
+        yield item
+    elif isinstance(item, LTContainer):
+        for child in item:
+            yield from _chars(child)
+
+
+def char_turn(char: Any) -> int | None:
+    """How far a character's baseline is turned on the page, counter-clockwise: 0, 90,
+    180 or 270 degrees; None for any other angle."""
+    a, b = float(char.matrix[0]), float(char.matrix[1])
+    angle = math.degrees(math.atan2(b, a)) % 360
+    nearest = round(angle / 90) * 90
+    return nearest % 360 if abs(angle - nearest) < 2 else None
+
+
+def _text_turn(layout: Any) -> int:
+    """The quarter turn most characters of the page show (0 when upright or no text)."""
+    turns = Counter(char_turn(c) for c in _chars(layout))
+    if not turns:
+        return 0
+    turn, count = turns.most_common(1)[0]
+    return turn if turn and count * 2 > turns.total() else 0
+
+
+def _read_layout(layout: Any) -> PageRead:
+    """The page's lines: a line whose characters are mostly turned against the page is
+    left out (noted), as are glyphs without a Unicode value; a page of mostly such glyphs
+    is unreadable."""
+    from pdfminer.layout import LTChar, LTFigure, LTImage, LTTextBox, LTTextLine
+
     height = float(layout.height) or 1.0
     lines: list[Line] = []
     has_image = False
+    turned = unmapped = total = 0
     for number, item in enumerate(layout):
         if isinstance(item, LTFigure | LTImage):
             has_image = True
@@ -117,8 +198,13 @@ def _page_lines(page: object) -> tuple[list[Line], bool]:
         for row in item:
             if not isinstance(row, LTTextLine):
                 continue
-            text = row.get_text().strip()
-            chars = [c for c in row if isinstance(c, LTChar)]
+            chars = [c for c in row if isinstance(c, LTChar) and not c.get_text().isspace()]
+            total += len(chars)
+            unmapped += sum(1 for c in chars if _UNMAPPED.fullmatch(c.get_text()))
+            if sum(1 for c in chars if char_turn(c) != 0) * 2 > len(chars):
+                turned += len(chars)
+                continue
+            text = _UNMAPPED.sub("", row.get_text()).strip()
             if not text or not chars:
                 continue
             sizes = sorted(round(float(c.size), 1) for c in chars)
@@ -126,7 +212,13 @@ def _page_lines(page: object) -> tuple[list[Line], bool]:
             lines.append(Line(text, 1 - float(row.y1) / height, 1 - float(row.y0) / height,
                               sizes[len(sizes) // 2], bold, number, float(row.x0),
                               float(row.x1), _first_word_width(chars)))
-    return lines, has_image
+    if unmapped * 2 > total:
+        return PageRead([], has_image, unreadable=(
+            f"its font has no Unicode map (no ToUnicode): {unmapped} of its {total} characters "
+            "are glyph numbers, not letters"))
+    left_out = (f"{turned} characters of text turned against the page (not read)"
+                if turned else None)
+    return PageRead(lines, has_image, left_out=left_out)
 
 
 def _first_word_width(chars: list[Any]) -> float:
@@ -137,12 +229,12 @@ def _first_word_width(chars: list[Any]) -> float:
     return float(chars[end - 1].x1 - chars[0].x0) + float(chars[0].size) * 0.25
 
 
-def assemble(raw: list[tuple[list[Line], bool]], data: bytes, settings: ExtractSettings,
+def assemble(raw: list[PageRead], data: bytes, settings: ExtractSettings,
              outline: list[tuple[int, str]] | None = None) -> Extraction:
     """The document text from every page's lines (the module's rules)."""
-    running = running_lines([lines for lines, _ in raw])
-    pages = [[x for i, x in enumerate(lines) if (p, i) not in running]
-             for p, (lines, _) in enumerate(raw)]
+    running = running_lines([page.lines for page in raw])
+    pages = [[x for i, x in enumerate(page.lines) if (p, i) not in running]
+             for p, page in enumerate(raw)]
     body = body_size(pages)
     vocabulary: Counter[str] = Counter(
         w.lower() for lines in pages for x in lines for w in re.findall(r"\w+(?:-\w+)*", x.text)
@@ -160,9 +252,11 @@ def assemble(raw: list[tuple[list[Line], bool]], data: bytes, settings: ExtractS
     previous: tuple[str, Line, float] | None = None  # last paragraph, its last line, edge
     for number, groups in enumerate(grouped, start=1):
         starts.append(out.length + (2 if out.parts else 0))
+        if raw[number - 1].left_out:
+            notes.append((number, str(raw[number - 1].left_out)))
         if not groups:
             previous = None
-            _empty_page(number, raw[number - 1][1], data, settings, out, notes)
+            _empty_page(number, raw[number - 1], data, settings, out, notes)
             continue
         for position, group in enumerate(groups):
             text = texts[number - 1][position]
@@ -184,32 +278,38 @@ def assemble(raw: list[tuple[list[Line], bool]], data: bytes, settings: ExtractS
     text = out.text()
     starts = [min(s, len(text)) for s in starts]
     if not text.strip():
-        scans = sum(1 for _, has_image in raw if has_image)
-        why = (f"{scans} of its {len(raw)} page(s) are images without a text layer: scanned?"
+        scans = sum(1 for page in raw if page.has_image and not page.unreadable)
+        unmapped = sum(1 for page in raw if page.unreadable)
+        why = (f"{unmapped} of its {len(raw)} page(s) are set in a font without a Unicode map"
+               if unmapped else
+               f"{scans} of its {len(raw)} page(s) are images without a text layer: scanned?"
                if scans else "only running headers, footers or page numbers"
-               if any(lines for lines, _ in raw) else "none of its pages has text")
+               if any(page.lines for page in raw) else "none of its pages has text")
         return Extraction(pages=tuple(starts), page_notes=tuple(notes),
                           error=f"no text after extraction ({why})")
     return Extraction(text, tuple(starts), tuple(out.headings), tuple(notes))
 
 
-def _empty_page(number: int, has_image: bool, data: bytes, settings: ExtractSettings,
+def _empty_page(number: int, page: PageRead, data: bytes, settings: ExtractSettings,
                 out: TextBuilder, notes: list[tuple[int, str]]) -> None:
-    """Note a page without text, or read it by OCR when that is on and possible."""
-    if not has_image:
+    """Note a page without (readable) text, or read it by OCR when that is on and
+    possible."""
+    if not page.has_image and not page.unreadable:
         notes.append((number, "blank page (no text)"))
         return
+    what = page.unreadable or "no text layer"
     if not settings.ocr:
-        notes.append((number, "no text layer (a scanned page?); QA_OCR=on reads it with tesseract"))
+        hint = "" if page.unreadable else " (a scanned page?)"
+        notes.append((number, f"{what}{hint}; QA_OCR=on reads it with tesseract"))
         return
     missing = ocr_unavailable_reason()
     if missing:
-        notes.append((number, f"no text layer; OCR is on but {missing}"))
+        notes.append((number, f"{what}; OCR is on but {missing}"))
         return
     paragraphs = ocr_page(data, number)
     if not paragraphs:
-        notes.append((number, "no text layer, and OCR found no text"))
+        notes.append((number, f"{what}, and OCR found no text"))
         return
     for paragraph in paragraphs:
         out.paragraph(paragraph)
-    notes.append((number, "no text layer; text read by OCR (tesseract), check it"))
+    notes.append((number, f"{what}; text read by OCR (tesseract), check it"))

@@ -1,0 +1,103 @@
+"""Hostile and unusual PDFs (issue 24): turned pages, columns, fonts without a Unicode map,
+reference loops, files that lie about themselves. Every file is written in the test."""
+
+from __future__ import annotations
+
+import itertools
+import shutil
+from collections.abc import Callable
+from typing import Any
+
+import pytest
+
+from index.extract.bounded import extract_bounded
+from index.extract.records import Extraction, ExtractSettings
+from tests.helpers.pdfs import joined, pages_pdf, text_ops, without_unicode_map, wrap
+from tests.helpers.render import image_pdf
+
+HARBOUR = ("The harbour of the town was dredged in 1911 by a company from the coast, and the "
+           "works lasted two years because the winter storms stopped them twice.")
+BRIDGE = ("The bridge over the river was finished in 1930. It carries the railway and a road, "
+          "and its central span is the longest of the region.")
+
+
+def extract(data: bytes, **settings: object) -> Extraction:
+    """The extraction as the index runs it (a bounded child process)."""
+    return extract_bounded("pdf", data, ExtractSettings(**settings))  # type: ignore[arg-type]
+
+
+def page_texts(result: Extraction) -> list[str]:
+    """Each page's part of the text, stripped."""
+    bounds = [*result.pages, len(result.text)]
+    return [result.text[a:b].strip() for a, b in itertools.pairwise(bounds)]
+
+
+def two_paragraphs(y: float = 600) -> str:
+    first, second = wrap(HARBOUR, 300), wrap(BRIDGE, 300)
+    assert len(first) > 2 and len(second) > 2
+    return text_ops(first, y=y) + "\n" + text_ops(second, y=y - 14 * len(first) - 20)
+
+
+SIDE = 792  # a square page: content turned about its centre stays on it
+TURNS = {90: f"0 1 -1 0 {SIDE} 0", 180: f"-1 0 0 -1 {SIDE} {SIDE}", 270: f"0 -1 1 0 0 {SIDE}"}
+
+
+def test_turned_pages_read_like_upright_ones() -> None:
+    # findings 4 and 5: /Rotate over upright text, and text drawn turned on an upright page
+    pages = [(two_paragraphs(), "")]
+    pages += [(two_paragraphs(), f"/Rotate {turn}") for turn in TURNS]
+    pages += [(f"q {matrix} cm\n{two_paragraphs()}\nQ", "") for matrix in TURNS.values()]
+    result = extract(pages_pdf(pages, mediabox=f"0 0 {SIDE} {SIDE}"))
+    assert result.error is None and result.page_notes == ()
+    assert page_texts(result) == [f"{HARBOUR}\n\n{BRIDGE}"] * 7
+
+
+def test_a_turned_label_inside_an_upright_page_is_left_out_and_noted() -> None:
+    # the stated limit: text turned against the rest of its page is not read
+    label = "BT /F1 9 Tf 0 1 -1 0 40 300 Tm (Draft copy for review) Tj ET"
+    result = extract(pages_pdf([(f"{two_paragraphs()}\n{label}", "")]))
+    assert result.text == f"{HARBOUR}\n\n{BRIDGE}"
+    assert result.page_notes == ((1, "18 characters of text turned against the page "
+                                  "(not read)"),)
+
+
+@pytest.fixture(scope="module")
+def unmapped_pdf(tmp_path_factory: pytest.TempPathFactory) -> bytes:
+    """Two pages printed by chromium; page 1's font has no Unicode map (page 2 is another
+    file's page, its font intact)."""
+    folder = tmp_path_factory.mktemp("unmapped")
+    first = image_pdf(folder, "first", ["The lighthouse on the island was built of granite "
+                                        "in 1887."]).read_bytes()
+    second = image_pdf(folder, "second", ["The ferry leaves at noon every day from the old "
+                                          "pier."]).read_bytes()
+    return joined(without_unicode_map(first), second)
+
+
+UNMAPPED = ("its font has no Unicode map (no ToUnicode): 58 of its 58 characters are glyph "
+            "numbers, not letters")
+
+
+def test_a_page_whose_font_has_no_unicode_map_is_skipped_with_the_reason(
+    unmapped_pdf: bytes, make_service: Callable[..., Any]
+) -> None:
+    # finding 8, and 20's first half: "(cid:55)(cid:75)..." was indexed as the page's text,
+    # and a page of it without spaces was skipped as "cannot fit a passage into the model's
+    # limit"
+    result = extract(unmapped_pdf)
+    assert result.text == "The ferry leaves at noon every day from the old pier."
+    assert result.page_notes == ((1, f"{UNMAPPED}; QA_OCR=on reads it with tesseract"),)
+    only_unmapped = without_unicode_map(unmapped_pdf, pages=2)
+    service = make_service({"unmapped.pdf": only_unmapped, "good.txt": "The pier is old.\n"})
+    service.open()
+    reasons = {s.path: s.reason for s in service.last_build.skipped}
+    assert reasons["unmapped.pdf"] == ("no text after extraction (2 of its 2 page(s) are set in "
+                                       "a font without a Unicode map)")
+    assert service.documents() == ["good.txt"]
+
+
+def test_a_page_whose_font_has_no_unicode_map_is_read_by_ocr_when_on(unmapped_pdf: bytes) -> None:
+    assert shutil.which("tesseract"), "tesseract is missing; python3 tasks.py test installs it"
+    result = extract(unmapped_pdf, ocr=True)
+    assert page_texts(result) == ["The lighthouse on the island was built of granite in 1887.",
+                                  "The ferry leaves at noon every day from the old pier."]
+    assert result.page_notes == ((1, f"{UNMAPPED}; text read by OCR (tesseract), check it"),)
