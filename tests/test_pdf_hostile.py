@@ -4,6 +4,7 @@ reference loops, files that lie about themselves. Every file is written in the t
 from __future__ import annotations
 
 import itertools
+import re
 import shutil
 from collections.abc import Callable
 from typing import Any
@@ -101,3 +102,59 @@ def test_a_page_whose_font_has_no_unicode_map_is_read_by_ocr_when_on(unmapped_pd
     assert page_texts(result) == ["The lighthouse on the island was built of granite in 1887.",
                                   "The ferry leaves at noon every day from the old pier."]
     assert result.page_notes == ((1, f"{UNMAPPED}; text read by OCR (tesseract), check it"),)
+
+
+ARTICLE = [
+    "The port authority reviewed the security of the harbour in 1998, after a storm "
+    "had damaged the northern breakwater and two cranes of the container terminal.",
+    "Its report asked for the development of a second basin, the reinforcement of the "
+    "breakwater with concrete blocks, and new lights at the entrance of the channel, so that "
+    "larger ships could enter the harbour at night and in bad weather without the help of a "
+    "pilot from the town.",
+    "The ministry agreed to the plan in 2001 and paid for half of the works, which began "
+    "the following spring with the dredging of the channel to a depth of fourteen metres "
+    "and ended in 2006 with the opening of the second basin by the mayor.",
+    "The old fish market on the quay was moved inland, and its building became a museum of "
+    "the history of the harbour with models of the ships that were built at the yard.",
+    "The ferry to the island now leaves from the second basin at noon every day.",
+]
+
+
+def hyphenable(text: str) -> str:
+    """``text`` with a soft hyphen after the fourth letter of every word of eight letters
+    or more: where ``wrap`` may hyphenate it."""
+    return re.sub(r"\b([a-z]{4})([a-z]{4,})\b", "\\1\u00ad\\2", text)
+
+
+def flowed(paragraphs: list[str], columns: int, title: str = "", foot: float = 520) -> str:
+    """Content-stream operators setting ``paragraphs`` in Helvetica 10 pt in ``columns``
+    columns between x = 72 and 540 (a gap of 24 pt), each column filled down to y = ``foot``
+    before the next, under a title centred across the page."""
+    gap, size, leading = 24, 10, 12
+    width = (468 - gap * (columns - 1)) / columns
+    ops = [f"BT /F1 16 Tf 1 0 0 1 150 720 Tm ({title}) Tj ET"] if title else []
+    column, y = 0, 690.0
+    for paragraph in paragraphs:
+        for line in wrap(hyphenable(paragraph), width, size):
+            if y < foot:
+                column, y = column + 1, 690.0
+            x = 72 + column * (width + gap)
+            ops.append(f"BT /F1 {size} Tf 1 0 0 1 {x:g} {y:g} Tm ({line}) Tj ET")
+            y -= leading
+        y -= 8
+    assert column == columns - 1, "the text should fill every column"
+    return "\n".join(ops)
+
+
+@pytest.mark.parametrize("foot", [520, 500, 450])
+def test_two_columns_read_like_one_column(foot: float) -> None:
+    # finding 6: line breaks measured against the page's right edge kept every left-column
+    # line as a line and its hyphens ("cont-" "ainer"); finding 7: pdfminer reads the right
+    # column, or part of it, first (here with the column foot at 500 and 450)
+    assert any(line.endswith("-") for p in ARTICLE for line in wrap(hyphenable(p), 222, 10))
+    title = "Harbour Works of the Coastal Town"
+    one = extract(pages_pdf([(flowed(ARTICLE, 1, title), "")]))
+    two = extract(pages_pdf([(flowed(ARTICLE, 2, title, foot), "")]))
+    expected = "\n\n".join([title, *ARTICLE])
+    assert one.text == expected
+    assert two.text == expected

@@ -5,6 +5,9 @@ Rules, in order:
 * Lines come from pdfminer's layout analysis (text boxes in reading order). A box is cut
   into paragraphs where the font size or weight changes, so a heading never merges with
   the text under it.
+* A page in columns (gutters that only a title or two cross) is read column by column,
+  left to right, in the bands between the boxes that cross a gutter; the right edge a
+  line is measured against (below) is its column's. Without gutters pdfminer's order stays.
 * A page whose characters mostly stand turned (a ``/Rotate`` over upright text, text drawn
   at 90°, 180° or 270°) is laid out again turned so that they stand upright. Lines turned
   against the rest of their page (a label up the margin) are left out, and the page noted.
@@ -20,9 +23,9 @@ Rules, in order:
   without a space; the hyphen stays before a capital ("Anglo-" "French") or when the
   document writes the hyphenated word more often than the joined one elsewhere
   ("co-" "operation"), and goes otherwise (typographic hyphenation).
-* A paragraph that does not end a sentence at the foot of a page, on a line that was not
-  broken on purpose, goes on with the first paragraph of the next page (same size), so
-  sentences are not cut at page breaks.
+* A paragraph that does not end a sentence at the foot of a page or of a column, on a line
+  that was not broken on purpose, goes on with the first paragraph of the next page or
+  column (same size), so sentences are not cut at page or column breaks.
 * Headings come from the outline (bookmarks) when it names paragraphs of the text: a
   paragraph equal to an outline title (case and spacing aside) is a heading at the
   title's outline level, in outline order. Without a usable outline, from the type: body
@@ -47,6 +50,7 @@ from typing import Any
 from index.extract.ocr import ocr_page, ocr_unavailable_reason
 from index.extract.pdf_layout import (
     Line,
+    arrange,
     body_size,
     forced_break,
     heading_level,
@@ -233,23 +237,21 @@ def assemble(raw: list[PageRead], data: bytes, settings: ExtractSettings,
              outline: list[tuple[int, str]] | None = None) -> Extraction:
     """The document text from every page's lines (the module's rules)."""
     running = running_lines([page.lines for page in raw])
-    pages = [[x for i, x in enumerate(page.lines) if (p, i) not in running]
+    pages = [arrange([x for i, x in enumerate(page.lines) if (p, i) not in running])
              for p, page in enumerate(raw)]
     body = body_size(pages)
     vocabulary: Counter[str] = Counter(
         w.lower() for lines in pages for x in lines for w in re.findall(r"\w+(?:-\w+)*", x.text)
     )
     grouped = [paragraphs(lines) for lines in pages]
-    edges = [max((x.right for x in lines), default=0.0) for lines in pages]
-    texts = [[join_paragraph(g, vocabulary, edge) for g in groups]
-             for groups, edge in zip(grouped, edges, strict=True)]
+    texts = [[join_paragraph(g, vocabulary, g[0].edge) for g in groups] for groups in grouped]
     from_outline = outline_levels(outline or [], [t for page in texts for t in page])
     levels = heading_levels([g for groups in grouped for g in groups], body)
     counter = 0  # position of the paragraph among all of them
     out = TextBuilder()
     starts: list[int] = []
     notes: list[tuple[int, str]] = []
-    previous: tuple[str, Line, float] | None = None  # last paragraph, its last line, edge
+    previous: tuple[str, Line] | None = None  # the last paragraph and its last line
     for number, groups in enumerate(grouped, start=1):
         starts.append(out.length + (2 if out.parts else 0))
         if raw[number - 1].left_out:
@@ -265,16 +267,18 @@ def assemble(raw: list[PageRead], data: bytes, settings: ExtractSettings,
             else:
                 level = heading_level(group, text, body, levels)
             counter += 1
-            goes_on = (position == 0 and previous is not None and level is None
+            goes_on = (previous is not None and level is None
+                       and (position == 0 or group[0].column > previous[1].column >= 0)
                        and group[0].size == previous[1].size
                        and not previous[0].endswith(_SENTENCE_END)
-                       and not forced_break(previous[1], group[0], previous[2]))
+                       and not forced_break(previous[1], group[0], previous[1].edge))
             if goes_on:
-                starts[-1] = out.length + 1
+                if position == 0:  # the page starts inside the paragraph
+                    starts[-1] = out.length + 1
                 out.continue_paragraph(text)
             else:
                 out.paragraph(text, level)
-            previous = (text, group[-1], edges[number - 1])
+            previous = (text, group[-1])
     text = out.text()
     starts = [min(s, len(text)) for s in starts]
     if not text.strip():

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import re
 from collections import Counter
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from index.extract.records import LINE_BREAK
 
@@ -26,6 +26,8 @@ class Line:
     left: float = 0.0  # x of the line's left and right edges, in points
     right: float = 0.0
     first_word: float = 0.0  # width of its first word plus a space, in points
+    column: int = 0  # its column, left to right; -1 for a line across a gutter
+    edge: float = 0.0  # the right edge of its column's text, in points (see ``arrange``)
 
 
 def _key(text: str) -> str:
@@ -61,6 +63,68 @@ def running_lines(pages: list[list[Line]]) -> set[tuple[int, int]]:
         for i, line in enumerate(lines)
         if in_margin(line) and (seen[key(line)] >= needed or _PAGE_NUMBER.match(line.text))
     }
+
+
+def gutters(lines: list[Line]) -> list[tuple[float, float]]:
+    """The gutters between columns of text: x ranges no line crosses but a few (a title
+    across the columns), with at least two lines of prose (20 characters or more) on
+    either side — so a table of short cells or a page number beside a line makes none."""
+    prose = [x for x in lines if len(x.text) >= 20]
+    if len(prose) < 6:
+        return []
+    found: list[tuple[float, float]] = []
+    start = None
+    for x in range(int(min(x.left for x in lines)), int(max(x.right for x in lines)) + 1):
+        left = sum(1 for line in prose if line.right <= x)
+        right = sum(1 for line in prose if line.left >= x)
+        across = sum(1 for line in lines if line.left < x < line.right)
+        is_gutter = min(left, right) >= 2 and across * 3 <= left + right
+        if is_gutter and start is None:
+            start = x
+        elif not is_gutter and start is not None:
+            found.append((start, x - 1))
+            start = None
+    return found
+
+
+def arrange(lines: list[Line]) -> list[Line]:
+    """A page's lines in reading order, each with its column and its column's right edge.
+
+    On a page in columns (``gutters``), the text boxes are read column by column, left to
+    right, within each band between the boxes that cross a gutter (a title over the
+    columns), top to bottom. Without gutters pdfminer's order stays.
+    """
+    middles = [(a + b) / 2 for a, b in gutters(lines)]
+
+    def column_of(line: Line) -> int:
+        if any(line.left < x < line.right for x in middles):
+            return -1
+        return sum(1 for x in middles if line.left >= x)
+
+    box_column: dict[int, int] = {}  # a box is in a column when all its lines are
+    for line in lines:
+        box_column[line.box] = min(box_column.get(line.box, 1 << 30), column_of(line))
+    placed = [replace(x, column=box_column[x.box]) for x in lines]
+    edges: dict[int, float] = {}
+    for line in placed:
+        edges[line.column] = max(edges.get(line.column, 0.0), line.right)
+    page_edge = max(edges.values(), default=0.0)
+    placed = [replace(x, edge=edges[x.column] if x.column >= 0 else page_edge) for x in placed]
+    if not middles:
+        return placed
+    ordered: list[Line] = []
+    band: list[list[Line]] = []
+    by_box: dict[int, list[Line]] = {}
+    for line in placed:
+        by_box.setdefault(line.box, []).append(line)
+    for box in sorted(by_box.values(), key=lambda b: b[0].top):
+        if box[0].column < 0:
+            ordered += [x for b in sorted(band, key=lambda b: b[0].column) for x in b]
+            band = []
+            ordered += box
+        else:
+            band.append(box)
+    return ordered + [x for b in sorted(band, key=lambda b: b[0].column) for x in b]
 
 
 def paragraphs(lines: list[Line]) -> list[list[Line]]:

@@ -68,7 +68,8 @@ def minimal_pdf(pages: list[list[str]]) -> bytes:
 
 def wrap(text: str, width: float, size: float = 12) -> list[str]:
     """``text`` cut into lines no wider than ``width`` points in Helvetica ``size`` pt
-    (greedy, as a word processor wraps), by the font's standard metrics."""
+    (greedy, as a word processor wraps), by the font's standard metrics. A soft hyphen
+    (U+00AD) in a word marks where it may be hyphenated at a line end."""
     from pdfminer.fontmetrics import FONT_METRICS
 
     widths = FONT_METRICS["Helvetica"][1]
@@ -78,10 +79,19 @@ def wrap(text: str, width: float, size: float = 12) -> list[str]:
 
     lines: list[str] = []
     for word in text.split():
-        if lines and measure(f"{lines[-1]} {word}") <= width:
-            lines[-1] += f" {word}"
+        if lines and measure(f"{lines[-1]} {word}".replace("\u00ad", "")) > width:
+            pieces = word.split("\u00ad")
+            for cut in range(len(pieces) - 1, 0, -1):
+                head = "".join(pieces[:cut]) + "-"
+                if measure(f"{lines[-1]} {head}") <= width:
+                    lines[-1] += f" {head}"
+                    word = "\u00ad".join(pieces[cut:])
+                    break
+            lines.append(word.replace("\u00ad", ""))
+        elif lines:
+            lines[-1] += f" {word}".replace("\u00ad", "")
         else:
-            lines.append(word)
+            lines.append(word.replace("\u00ad", ""))
     return lines
 
 
