@@ -92,6 +92,10 @@ class AnswerOut(BaseModel):
     confidence: float = Field(ge=0.0, le=1.0)
     citations: list[CitationOut]
     passages: list[PassageOut] = Field(description="The nearest passages, best first.")
+    index_version: str | None = Field(
+        None, description="The index version answered from: GET /documents/{id}?version= "
+        "serves its texts while it is one of the last few kept (404 after)."
+    )
 
 
 class SearchOut(BaseModel):
@@ -111,6 +115,7 @@ class DocumentOut(BaseModel):
     pages: list[int] | None = Field(
         None, description="For a PDF: the offset in text where each page starts, page 1 first."
     )
+    version: str = Field(description="The index version whose text this is.")
 
 
 class DocumentListOut(BaseModel):

@@ -150,19 +150,27 @@ class _AnyPath(Convertor[str]):
 register_url_convertor("anypath", _AnyPath())
 
 
+VersionParam = Annotated[str | None, Query(
+    pattern=r"^v-\d{8}T\d{6}-[0-9a-f]{8}$",
+    description="An answer's index_version: that version's text (the last few are kept; "
+    "404 names those kept). Default: the loaded index.")]
+
+
 @protected.get("/documents/{doc_id:anypath}", tags=["sources"], responses=_errors(404, 413))
 async def document(
     doc_id: Annotated[str, PathParam(description="An indexed document id, e.g. 'report.txt'.")],
     service: ServiceDep,
+    version: VersionParam = None,
 ) -> DocumentOut:
     """A source document's text, so a citation can be shown in context.
 
     The text is the one kept in the index, so it always matches the citations' offsets,
-    whatever happened to the file since. Only indexed document ids are served (404 else).
+    whatever happened to the file since; with ``version``, the text of the index version
+    an answer came from, even after a reload. Only indexed document ids are served (404).
     """
-    doc = await anyio.to_thread.run_sync(service.stored_document, doc_id)
+    served, doc = await anyio.to_thread.run_sync(service.versioned_document, doc_id, version)
     return DocumentOut(doc_id=doc_id, text=doc.text, kind=doc.kind,
-                       pages=list(doc.pages) if doc.pages else None)
+                       pages=list(doc.pages) if doc.pages else None, version=served)
 
 
 @protected.post("/reload", tags=["status"], responses=_errors(409))

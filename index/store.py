@@ -10,6 +10,7 @@ Layout of the index folder::
                          dense.faiss and bm25/* (with Milvus, the manifest names the
                          collection that holds both legs)
     v-<time>-<rand>.tmp/ a version being written (or left by a build that was killed)
+    history/             the texts of the last few versions (``index.history``)
 
 A build writes a new ``.tmp`` folder, fsyncs it, renames it, then replaces ``CURRENT``;
 readers resolve ``CURRENT`` once and read only that folder, so they see the old index or
@@ -115,18 +116,23 @@ def read_documents(folder: Path) -> dict[str, Document]:
     """The documents ``write_documents`` stored, by id (raises OSError/ValueError if damaged)."""
     documents: dict[str, Document] = {}
     for raw in json.loads((folder / DOCUMENTS).read_text("utf-8")):
-        name = str(raw["file"])
-        if not re.fullmatch(rf"{TEXTS_DIR}/\d{{6}}\.txt", name):
-            raise ValueError(f"bad document file name {name!r}")
-        documents[str(raw["doc_id"])] = Document(
-            doc_id=str(raw["doc_id"]),
-            text=(folder / name).read_bytes().decode("utf-8"),
-            sha256=str(raw["sha256"]),
-            kind=str(raw["kind"]),
-            pages=tuple(int(p) for p in raw["pages"]),
-            headings=tuple((int(a), int(b), int(lv)) for a, b, lv in raw["headings"]),
-        )
+        documents[str(raw["doc_id"])] = document_entry(folder, raw)
     return documents
+
+
+def document_entry(folder: Path, raw: dict[str, Any]) -> Document:
+    """One entry of ``documents.json`` with its text (raises OSError/ValueError if damaged)."""
+    name = str(raw["file"])
+    if not re.fullmatch(rf"{TEXTS_DIR}/\d{{6}}\.txt", name):
+        raise ValueError(f"bad document file name {name!r}")
+    return Document(
+        doc_id=str(raw["doc_id"]),
+        text=(folder / name).read_bytes().decode("utf-8"),
+        sha256=str(raw["sha256"]),
+        kind=str(raw["kind"]),
+        pages=tuple(int(p) for p in raw["pages"]),
+        headings=tuple((int(a), int(b), int(lv)) for a, b, lv in raw["headings"]),
+    )
 
 
 def save_sentence_vectors(
@@ -193,6 +199,9 @@ def commit_version(index_dir: Path, staging: Path, manifest: dict[str, Any]) -> 
     os.replace(pointer, index_dir / CURRENT)
     _fsync_path(index_dir)
     remove_stale_versions(index_dir, keep={final.name, previous or final.name})
+    from index.history import keep_texts  # reads this module's files
+
+    keep_texts(index_dir, final)  # so citations of the last few versions can be checked
     return final
 
 

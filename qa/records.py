@@ -56,6 +56,7 @@ class Answer:
     answer_start: int | None = None  # offsets of the answer span in its cited document
     answer_end: int | None = None
     features: tuple[float, ...] = ()  # confidence features, for calibration (not serialised)
+    index_version: str | None = None  # the index version answered from (its texts are kept)
 
     def to_dict(self) -> dict[str, Any]:
         """Exactly the documented JSON object of ``qa ask --json`` and ``POST /ask``."""

@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING, Any
 
 from index.embedder import Embedder, make_embedder
 from index.errors import CorruptIndex, IndexNotFound
+from index.history import KEPT_VERSIONS, kept_document, kept_versions
 from index.loader import IndexStatus, LoadedIndex, check_index, load_index
 from index.nlp import load_query_nlp
 from index.records import Document, SkippedFile
@@ -228,7 +229,7 @@ class QAService:
         # The baselines (mode dense or bm25) change only how passages are retrieved; the
         # answer step is the same, except that only our system adds sentence-level search.
         answer = loaded.reader.read(query, hits, vector, sentence_search=mode == "hybrid")
-        answer = replace(answer, question=question)
+        answer = replace(answer, question=question, index_version=loaded.index.version.name)
         if len(answer.passages) > k:
             answer = _with_passages(answer, answer.passages[:k])
         if self.settings.cache_size > 0:
@@ -303,15 +304,43 @@ class QAService:
             NotFound: the id is not an indexed document.
             TooLarge: its text is over the size limit (``QA_MAX_FILE_MB``).
         """
-        doc = self.loaded.index.documents.get(doc_id)
+        return self.versioned_document(doc_id)[1]
+
+    def versioned_document(self, doc_id: str, version: str | None = None) -> tuple[str, Document]:
+        """A document as an index version stored it, so an answer's offsets can be checked
+        after a reload.
+
+        Args:
+            doc_id: the document id.
+            version: an answer's ``index_version``; None for the loaded index. The texts of
+                the last ``KEPT_VERSIONS`` versions are kept.
+
+        Returns:
+            The version served and the document.
+
+        Raises:
+            NotFound: the version is not kept (the message lists those that are), or the
+                id is not a document of it.
+            TooLarge: its text is over the size limit (``QA_MAX_FILE_MB``).
+        """
+        index = self.loaded.index
+        version = version or index.version.name
+        if version == index.version.name:
+            doc = index.documents.get(doc_id)
+        else:
+            doc = kept_document(self.settings.index_dir, version, doc_id)
+            kept = kept_versions(self.settings.index_dir)
+            if doc is None and version not in kept:
+                raise NotFound(f"index version {short_id(version)} is not kept (the last "
+                               f"{KEPT_VERSIONS} are; kept now: {', '.join(kept) or 'none'})")
         if doc is None:
-            raise NotFound(f"no document with id {short_id(doc_id)}")
+            raise NotFound(f"no document with id {short_id(doc_id)} in index version {version}")
         limit = int(self.settings.max_file_mb * 1024 * 1024)
         size = len(doc.text.encode("utf-8"))
         if size > limit:
             raise TooLarge(f"the document's text is {size / 1e6:.1f} MB, over the "
                            f"{limit / 1e6:.1f} MB limit (QA_MAX_FILE_MB)")
-        return doc
+        return version, doc
 
     def _check_k(self, k: int | None) -> int:
         value = self.settings.k if k is None else k

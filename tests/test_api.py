@@ -155,7 +155,8 @@ def test_ask_returns_the_same_object_as_the_cli_json(client: TestClient, service
     expected = json.loads(json.dumps(service.ask(QUESTION, k=3).to_dict()))
     assert response.json() == expected
     body = response.json()
-    assert set(body) == {"question", "answer", "abstained", "confidence", "citations", "passages"}
+    assert set(body) == {"question", "answer", "abstained", "confidence", "citations", "passages",
+                         "index_version"}
     assert len(body["passages"]) <= 3
 
 

@@ -214,3 +214,36 @@ def test_a_script_question_renders_as_text(server: str, browser: Any) -> None:
     hostile_shot = SCREENSHOT.with_name("script-question.png")
     assert browser.save_screenshot(str(hostile_shot))
     print(f"screenshot: {hostile_shot}")
+
+
+def test_the_full_document_is_the_version_the_answer_came_from(
+    browser: Any, make_service: Any
+) -> None:
+    """Issue 24, finding 13: a reload between the answer and "Show in the full document"
+    changes the current text; the page still shows the text the citation points into."""
+    from selenium.webdriver.common.by import By
+    from selenium.webdriver.support.ui import WebDriverWait
+
+    from api.app import create_app
+    from tests.helpers.servers import serve_in_thread
+
+    text = ("1 Harbour\n\nThe harbour was dredged in 1887 by the town council.\n\n"
+            "2 Bridge\n\nThe bridge over the river was finished in 1930.\n")
+    service = make_service({"town.txt": text})
+    service.open()
+    with serve_in_thread(create_app(service.settings, service)) as port:
+        url = f"http://127.0.0.1:{port}/"
+        ask_in_page(browser, url, "When was the harbour dredged?")
+        citation = browser.find_element(By.CSS_SELECTOR, "#citations .citation")
+        quote = citation.find_element(By.CSS_SELECTOR, "blockquote mark.quote").text
+        assert "1887" in quote
+        (service.settings.corpus_dir / "town.txt").write_text(
+            "0 Preface\n\nA first page added later.\n\n" + text.replace("1887", "1891"), "utf-8")
+        assert httpx.post(url + "reload", timeout=120).json()["reloaded"] is True
+        citation.find_element(By.CSS_SELECTOR, ".in-document summary").click()
+        frame = citation.find_element(By.CSS_SELECTOR, ".document")
+        WebDriverWait(browser, 60).until(
+            lambda d: frame.get_attribute("data-state") not in (None, "loading"))
+        assert frame.get_attribute("data-state") == "loaded", frame.text
+        assert frame.find_element(By.CSS_SELECTOR, "mark.quote").text == quote
+        assert "A first page added later" not in frame.text

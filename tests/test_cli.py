@@ -19,7 +19,8 @@ from qa.cli import main
 
 EDD_QUESTION = "When was the Extended Deterrence Dialogue established?"
 OFF_TOPIC = "Who won the 2022 football World Cup?"
-ANSWER_KEYS = {"question", "answer", "abstained", "confidence", "citations", "passages"}
+ANSWER_KEYS = {"question", "answer", "abstained", "confidence", "citations", "passages",
+               "index_version"}
 CITATION_KEYS = {
     "doc_id", "chunk_id", "section", "start", "end", "quote", "score", "page_start", "page_end",
 }

@@ -7,7 +7,7 @@
 (() => {
   const KEY_STORAGE = "citeqa.apiKey";
   const $ = (id) => document.getElementById(id);
-  const documents = new Map(); // doc_id -> Promise of {doc_id, text}
+  const documents = new Map(); // "version\ndoc_id" -> Promise of {doc_id, text, version}
   let latestRequest = 0;
 
   // -- small DOM helpers ---------------------------------------------------------------
@@ -159,17 +159,21 @@
     return body;
   }
 
-  function documentPath(docId) {
-    return "documents/" + docId.split("/").map(encodeURIComponent).join("/");
+  function documentPath(docId, version) {
+    const path = "documents/" + docId.split("/").map(encodeURIComponent).join("/");
+    return version ? `${path}?version=${encodeURIComponent(version)}` : path;
   }
 
-  function fetchDocument(docId) {
-    if (!documents.has(docId)) {
-      const pending = api(documentPath(docId));
-      pending.catch(() => documents.delete(docId)); // retry on the next attempt
-      documents.set(docId, pending);
+  /** The document as the index version the answer came from stored it (a reload since
+   * may have changed the current text; the server keeps the last few versions). */
+  function fetchDocument(docId, version) {
+    const key = `${version || ""}\n${docId}`;
+    if (!documents.has(key)) {
+      const pending = api(documentPath(docId, version));
+      pending.catch(() => documents.delete(key)); // retry on the next attempt
+      documents.set(key, pending);
     }
-    return documents.get(docId);
+    return documents.get(key);
   }
 
   // -- rendering --------------------------------------------------------------------------
@@ -191,11 +195,11 @@
     }
   }
 
-  async function showInDocument(frame, citation, answer) {
+  async function showInDocument(frame, citation, answer, version) {
     frame.dataset.state = "loading";
     frame.textContent = "Loading the document…";
     try {
-      const doc = await fetchDocument(citation.doc_id);
+      const doc = await fetchDocument(citation.doc_id, version);
       const marked = highlight(doc.text, 0, citation.start, citation.end, citation.quote, answer, doc.pages);
       if (!marked) {
         frame.replaceChildren(
@@ -215,7 +219,7 @@
     }
   }
 
-  function citationItem(citation, passages, answer) {
+  function citationItem(citation, passages, answer, version) {
     const quoteBox = el("blockquote", { className: "passage-text", dir: "auto" });
     const passage = passages.find((p) => p.chunk_id === citation.chunk_id);
     if (passage) {
@@ -241,7 +245,9 @@
       frame,
     );
     inDocument.addEventListener("toggle", () => {
-      if (inDocument.open && frame.dataset.state !== "loaded") showInDocument(frame, citation, answer);
+      if (inDocument.open && frame.dataset.state !== "loaded") {
+        showInDocument(frame, citation, answer, version);
+      }
     });
     return el(
       "li",
@@ -296,7 +302,9 @@
 
     const cited = new Set(answer.citations.map((c) => c.chunk_id));
     $("citations-section").hidden = answer.citations.length === 0;
-    $("citations").replaceChildren(...answer.citations.map((c) => citationItem(c, answer.passages, answer.answer)));
+    $("citations").replaceChildren(
+      ...answer.citations.map((c) => citationItem(c, answer.passages, answer.answer, answer.index_version)),
+    );
     $("passages-heading").textContent = `Nearest passages (${answer.passages.length})`;
     $("passages").replaceChildren(...answer.passages.map((p) => passageItem(p, cited.has(p.chunk_id))));
     $("passages-section").open = answer.abstained;
