@@ -37,9 +37,14 @@ def run_eval_command(
     """
     gold = args.gold or default_gold_path()
     items = read_gold(gold, args.split)
-    systems = SYSTEMS[:1] if args.no_baselines else SYSTEMS
+    answerer = getattr(args, "answerer", "extractive")
+    # the model is asked for our system only: the baselines would triple the model's calls
+    systems = SYSTEMS[:1] if args.no_baselines or answerer == "llm" else SYSTEMS
+    if answerer == "llm":
+        service.llm_answerer()  # no endpoint: one line before any question is asked
     suite = run_suite(
-        service, items, gold=str(gold), split=args.split, k=args.k, systems=systems, progress=True
+        service, items, gold=str(gold), split=args.split, k=args.k, systems=systems,
+        progress=True, answerer=answerer,
     )
     payload = suite_to_dict(suite)
     notes = []
@@ -139,4 +144,9 @@ def headline_text(suite: Suite) -> str:
         lines.append("  ".join(cells).rstrip())
         if n == 0:
             lines.append("  ".join("-" * w for w in widths))
+    if main.llm_verified is not None:
+        lines += ["", "model answers (answerer llm): " + ", ".join(
+            f"{name} {getattr(main, 'llm_' + name) or 0.0:.3f}"
+            for name in ("verified", "unverified", "abstained", "failed")
+        ) + " (shares of the questions; unverified ones are scored on the reader's answer)"]
     return "\n".join(lines)

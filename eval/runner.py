@@ -34,7 +34,7 @@ from __future__ import annotations
 import sys
 import time
 from collections.abc import Callable, Iterable, Sequence
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, replace
 from itertools import pairwise
 from typing import Any
 
@@ -43,8 +43,8 @@ from tqdm import tqdm
 from eval import metrics
 from eval.answer_types import ANSWER_TYPES
 from eval.gold import GoldItem
-from qa.errors import InvalidQuestion, NotFound
-from qa.records import Answer, Citation, Passage
+from qa.errors import InvalidQuestion, LLMBadReply, NotFound
+from qa.records import Answer, Citation, ModelCheck, Passage
 from qa.service import QAService
 
 SYSTEMS = ("hybrid", "bm25", "dense")  # ours first, then the baselines
@@ -98,6 +98,9 @@ class QuestionResult:
     latency_ms: float
     cited: tuple[SourceSpan, ...] = ()  # where each citation points (pages for a PDF)
     passage_spans: tuple[SourceSpan, ...] = ()
+    # answerer llm: verified, unverified (the reader's answer shown), abstained, or failed
+    # (the reply was not the JSON asked for or was cut short: scored as an abstention)
+    llm_outcome: str | None = None
 
     @property
     def answerable(self) -> bool:
@@ -142,6 +145,12 @@ class SystemMetrics:
     latency_p95_ms: float
     ece: float
     calibration: list[metrics.CalibrationBin]
+    # answerer llm only (None otherwise): shares of the questions by what became of the
+    # model's answer; a verified answer counts as confidence 1 in ece and the calibration
+    llm_verified: float | None = None
+    llm_unverified: float | None = None
+    llm_abstained: float | None = None
+    llm_failed: float | None = None
 
     def to_dict(self) -> dict[str, Any]:
         """The JSON shape of the metrics."""
@@ -219,7 +228,7 @@ def score_answer(
         evidence=evidence,
         answer=None if answer.abstained else answer.answer,
         abstained=answer.abstained,
-        confidence=answer.confidence,
+        confidence=_confidence(answer),
         evidence_rank=(
             metrics.first_hit_rank([p.text for p in answer.passages], evidence)
             if evidence
@@ -244,7 +253,16 @@ def score_answer(
         latency_ms=latency_ms,
         cited=source_spans(answer.citations),
         passage_spans=source_spans(answer.passages),
+        llm_outcome=answer.llm.outcome if answer.llm is not None else None,
     )
+
+
+def _confidence(answer: Answer) -> float:
+    """The reader's calibrated confidence; a model's answer has none: 1 when it was shown
+    (verified), 0 when the model abstained."""
+    if answer.confidence is not None:
+        return answer.confidence
+    return 0.0 if answer.abstained else 1.0
 
 
 def _evidence_document(
@@ -324,7 +342,17 @@ def aggregate(results: Sequence[QuestionResult]) -> SystemMetrics:
         latency_p95_ms=metrics.percentile(latencies, 95),
         ece=metrics.expected_calibration_error(confidences, correct, CALIBRATION_BINS),
         calibration=metrics.calibration_table(confidences, correct, CALIBRATION_BINS),
+        **_llm_shares(results),
     )
+
+
+def _llm_shares(results: Sequence[QuestionResult]) -> dict[str, float | None]:
+    """The share of each model outcome (all None when the model was not asked)."""
+    outcomes = [r.llm_outcome for r in results]
+    if all(o is None for o in outcomes):
+        return {}
+    return {f"llm_{name}": outcomes.count(name) / len(outcomes)
+            for name in ("verified", "unverified", "abstained", "failed")}
 
 
 def _mean_or_none(values: Sequence[float]) -> float | None:
@@ -467,6 +495,7 @@ def run_system(
     mode: str = "hybrid",
     k: int = 10,
     progress: bool = False,
+    answerer: str = "extractive",
 ) -> SystemRun:
     """Ask every gold question with one retrieval mode and score the answers.
 
@@ -476,6 +505,7 @@ def run_system(
         mode: ``hybrid`` (ours), ``bm25`` or ``dense``.
         k: passages returned per question (the ranking that is scored).
         progress: show a progress bar on stderr.
+        answerer: ``extractive`` or ``llm`` (see ``QAService.ask``).
     """
     if not items:
         raise ValueError("no gold questions to evaluate")
@@ -499,10 +529,21 @@ def run_system(
     results = []
     for item in tqdm(items, desc=mode, unit="q", file=sys.stderr, disable=not progress):
         started = time.perf_counter()
-        answer = service.ask(item.question, k=k, mode=mode)
+        answer = _ask(service, item.question, k, mode, answerer)
         latency_ms = (time.perf_counter() - started) * 1000
         results.append(score_answer(item, answer, document_text, latency_ms, documents))
     return SystemRun(mode, tuple(results), aggregate(results))
+
+
+def _ask(service: QAService, question: str, k: int, mode: str, answerer: str) -> Answer:
+    """The service's answer; a model reply that cannot be read is counted, not fatal."""
+    try:
+        return service.ask(question, k=k, mode=mode, answerer=answerer)
+    except LLMBadReply as exc:
+        answer = service.ask(question, k=k, mode=mode)  # for the passages
+        model = service.settings.llm_model or ""
+        return replace(answer, answer=None, abstained=True, confidence=None, citations=[],
+                       answerer="llm", llm=ModelCheck(model, "failed", str(exc)))
 
 
 def run_suite(
@@ -514,6 +555,7 @@ def run_suite(
     k: int = 10,
     systems: Sequence[str] = SYSTEMS,
     progress: bool = False,
+    answerer: str = "extractive",
 ) -> Suite:
     """Run ours and the baselines on the same gold items, uncached.
 
@@ -525,7 +567,8 @@ def run_suite(
         k: passages returned per question.
         systems: retrieval modes to run; the first one is ours.
         progress: show progress bars on stderr.
+        answerer: ``extractive`` or ``llm``, for every system.
     """
     evaluator = uncached(service)
-    runs = {mode: run_system(evaluator, items, mode, k, progress) for mode in systems}
+    runs = {mode: run_system(evaluator, items, mode, k, progress, answerer) for mode in systems}
     return Suite(gold, split, k, evaluator.model.threshold, runs)

@@ -24,8 +24,8 @@ from index.vectors import DEFAULT_HNSW_THRESHOLD, VECTOR_KINDS
 PIPELINE_MODULES = (
     "structure", "sentences", "chunker", "acronyms", "lexical", "bm25", "builder", "textfold",
     "annotate", "legs", "milvus_store",
-    "extract/pdf", "extract/pdf_layout", "extract/html", "extract/html_encoding",
-    "extract/records", "extract/document",
+    "extract/pdf", "extract/pdf_layout", "extract/pdf_objects", "extract/html",
+    "extract/html_encoding", "extract/records", "extract/document",
 )
 
 

@@ -27,6 +27,22 @@ class TooLarge(QAError):
     """A document too large to serve."""
 
 
+class LLMNotConfigured(QAError):
+    """The model answerer was asked for, but no model endpoint is configured (QA_LLM_URL)."""
+
+
+class LLMError(QAError):
+    """The model endpoint failed: unreachable, refused, an error status, or an unusable reply."""
+
+
+class LLMBadReply(LLMError):
+    """The model's reply is unusable: not the JSON asked for, or cut at QA_LLM_MAX_TOKENS."""
+
+
+class LLMTimeout(LLMError):
+    """The model endpoint did not finish its reply within QA_LLM_TIMEOUT."""
+
+
 __all__ = [
     "BackendUnavailable",
     "ConfigError",
@@ -36,6 +52,10 @@ __all__ = [
     "IndexLocked",
     "IndexNotFound",
     "InvalidQuestion",
+    "LLMBadReply",
+    "LLMError",
+    "LLMNotConfigured",
+    "LLMTimeout",
     "NotFound",
     "QAError",
     "StaleIndex",

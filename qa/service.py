@@ -18,7 +18,7 @@ from index.loader import IndexStatus, LoadedIndex, check_index, load_index
 from index.nlp import load_query_nlp
 from index.records import Document, SkippedFile
 from index.textfold import clean_question
-from qa.errors import InvalidQuestion, NotFound, TooLarge
+from qa.errors import InvalidQuestion, LLMNotConfigured, NotFound, TooLarge
 from qa.query import Query, analyse
 from qa.questions import check_question, short_id
 from qa.reader import ExtractiveReader
@@ -32,6 +32,10 @@ from qa.settings import Settings
 
 if TYPE_CHECKING:
     from index.builder import BuildReport
+    from qa.llm.answerer import LLMAnswerer
+    from qa.llm.client import Probe
+
+ANSWERERS = ("extractive", "llm")  # who writes the answer: the reader, or a model (checked)
 
 
 @dataclass
@@ -76,6 +80,7 @@ class QAService:
         self._lock = threading.Lock()
         self._build_lock = threading.RLock()  # one build or open at a time
         self.last_build: BuildReport | None = None
+        self._llm: LLMAnswerer | None = None
 
     # -- index lifecycle -------------------------------------------------------------
 
@@ -207,21 +212,32 @@ class QAService:
         """The question stripped, or InvalidQuestion when it cannot be asked."""
         return check_question(question, self.settings.max_question_chars)
 
-    def ask(self, question: str, k: int | None = None, mode: str = "hybrid") -> Answer:
+    def ask(self, question: str, k: int | None = None, mode: str = "hybrid",
+            answerer: str = "extractive") -> Answer:
         """Answer a question with citations, or abstain.
 
         Args:
             question: the question in plain language.
             k: how many passages to return (default from settings).
             mode: retrieval mode (``hybrid``, or ``dense``/``bm25`` for baselines).
+            answerer: ``extractive`` (the reader) or ``llm`` (the configured model, whose
+                answer is shown only when its quotes and facts check out).
+
+        Raises:
+            LLMNotConfigured: ``llm`` without a model endpoint.
+            LLMError: the model endpoint failed (``LLMTimeout``: it did not reply in time).
         """
         question = self.validate_question(question)
         k = self._check_k(k)
+        if answerer not in ANSWERERS:
+            raise InvalidQuestion(f"unknown answerer {answerer!r}; choose one of "
+                                  + ", ".join(ANSWERERS))
+        writer = self.llm_answerer() if answerer == "llm" else None
         loaded = self.loaded
         key = (question, k, mode)
         with self._lock:
             cached = self._cache.get(key)
-            if cached is not None and self._loaded is loaded:
+            if writer is None and cached is not None and self._loaded is loaded:
                 self._cache.move_to_end(key)
                 return cached
         # hits and reader from one loaded index: a reload may swap self.loaded meanwhile
@@ -230,15 +246,44 @@ class QAService:
         # answer step is the same, except that only our system adds sentence-level search.
         answer = loaded.reader.read(query, hits, vector, sentence_search=mode == "hybrid")
         answer = replace(answer, question=question, index_version=loaded.index.version.name)
+        if writer is not None:
+            passages = [loaded.reader.passage(h) for h in hits]
+            ends = [_sentence_ends(loaded.index, p) for p in passages]
+            answer = writer.answer(query.text, passages, ends, answer, loaded.index.page_span)
         if len(answer.passages) > k:
             answer = _with_passages(answer, answer.passages[:k])
-        if self.settings.cache_size > 0:
+        if writer is None and self.settings.cache_size > 0:
             with self._lock:
                 if self._loaded is loaded:
                     self._cache[key] = answer
                     while len(self._cache) > self.settings.cache_size:
                         self._cache.popitem(last=False)
         return answer
+
+    def llm_answerer(self) -> LLMAnswerer:
+        """The model answerer of ``QA_LLM_URL`` (made on first use).
+
+        Raises:
+            LLMNotConfigured: no endpoint is configured, or it names no model.
+        """
+        if self._llm is None:
+            endpoint = self.settings.llm_endpoint(required=True)
+            assert endpoint is not None
+            from qa.llm.answerer import LLMAnswerer
+
+            self._llm = LLMAnswerer(endpoint)
+        return self._llm
+
+    def llm_probe(self) -> Probe | None:
+        """Whether the model endpoint answers; None when none is configured."""
+        if not self.settings.llm_url:
+            return None
+        try:
+            return self.llm_answerer().probe()
+        except LLMNotConfigured as exc:
+            from qa.llm.client import Probe
+
+            return Probe(False, str(exc))
 
     def prepare(self, question: str, k: int, mode: str = "hybrid") -> tuple[Query, list[Hit], Any]:
         """The parsed question, its hits (at least as deep as the reader reads) and its
@@ -351,3 +396,13 @@ class QAService:
 
 def _with_passages(answer: Answer, passages: list[Passage]) -> Answer:
     return replace(answer, passages=passages)
+
+
+def _sentence_ends(index: LoadedIndex, passage: Passage) -> list[int]:
+    """Offsets in the passage's text just after each of its stored sentences ([] if unknown)."""
+    position = index.by_id.get(passage.chunk_id)
+    if position is None:
+        return []
+    chunk = index.chunks[position]
+    return [end - passage.start for _, end in chunk.sentences
+            if passage.start < end <= passage.end]

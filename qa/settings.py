@@ -6,7 +6,7 @@ import json
 from pathlib import Path
 from typing import Annotated, Any, Literal
 
-from pydantic import Field, field_validator
+from pydantic import Field, SecretStr, ValidationInfo, field_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 from index.chunker import ChunkSettings
@@ -21,6 +21,8 @@ from index.extract.records import (
 )
 from index.milvus import MilvusTarget
 from index.nlp import DEFAULT_NLP_MODEL
+from qa.errors import LLMNotConfigured
+from qa.llm.records import Endpoint
 
 # A list-valued setting read from the environment as it is written: ``a,b`` or JSON.
 Names = Annotated[list[str], NoDecode]
@@ -67,6 +69,14 @@ class Settings(BaseSettings):
     abstain_threshold: float | None = None  # None: use the value calibrated in eval/
     cache_size: int = Field(256, ge=0)
 
+    # A model that writes answers: any OpenAI-compatible server (off while llm_url is unset)
+    llm_url: str | None = None  # base URL, e.g. http://127.0.0.1:11434/v1
+    llm_model: str | None = None
+    llm_api_key: SecretStr | None = None  # sent as a Bearer token; never logged or echoed
+    llm_timeout: float = Field(60.0, gt=0, le=3600)  # seconds for the whole reply
+    llm_context_tokens: int = Field(8192, ge=512)  # the model's window, prompt + answer
+    llm_max_tokens: int = Field(512, ge=16)  # the answer budget
+
     # HTTP service
     host: str = "127.0.0.1"
     port: int = Field(8000, ge=1, le=65535)
@@ -92,6 +102,36 @@ class Settings(BaseSettings):
             except json.JSONDecodeError:
                 raise ValueError("not a valid JSON list; write a,b or [\"a\", \"b\"]") from None
         return [name.strip() for name in value.split(",") if name.strip()]
+
+    @field_validator("llm_max_tokens")
+    @classmethod
+    def _answer_fits(cls, value: int, info: ValidationInfo) -> int:
+        window = info.data.get("llm_context_tokens")
+        if window is not None and value >= window // 2:
+            raise ValueError(f"must be under half of QA_LLM_CONTEXT_TOKENS ({window}), to "
+                             "leave room for the passages")
+        return value
+
+    def llm_endpoint(self, required: bool = False) -> Endpoint | None:
+        """The model endpoint, or None when ``QA_LLM_URL`` is not set.
+
+        Args:
+            required: raise instead of returning None.
+
+        Raises:
+            LLMNotConfigured: a URL without a model name, or no URL when one is required.
+        """
+        if not self.llm_url:
+            if required:
+                raise LLMNotConfigured("no model endpoint is configured: set QA_LLM_URL and "
+                                       "QA_LLM_MODEL to have a model write answers")
+            return None
+        if not self.llm_model:
+            raise LLMNotConfigured("QA_LLM_URL is set but QA_LLM_MODEL is not: name the model "
+                                   "to ask (as the server lists it)")
+        key = self.llm_api_key.get_secret_value() if self.llm_api_key is not None else ""
+        return Endpoint(self.llm_url.rstrip("/"), self.llm_model, key, self.llm_timeout,
+                        self.llm_context_tokens, self.llm_max_tokens)
 
     def build_config(self) -> BuildConfig:
         """The part of the settings that shapes the index."""

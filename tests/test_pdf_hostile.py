@@ -6,14 +6,26 @@ from __future__ import annotations
 import itertools
 import re
 import shutil
+import time
 from collections.abc import Callable
+from pathlib import Path
 from typing import Any
 
 import pytest
 
 from index.extract.bounded import extract_bounded
 from index.extract.records import Extraction, ExtractSettings
-from tests.helpers.pdfs import joined, pages_pdf, text_ops, without_unicode_map, wrap
+from tests.helpers.pdfs import (
+    HELVETICA,
+    joined,
+    minimal_pdf,
+    pages_pdf,
+    pdf_of_objects,
+    stream,
+    text_ops,
+    without_unicode_map,
+    wrap,
+)
 from tests.helpers.render import image_pdf
 
 HARBOUR = ("The harbour of the town was dredged in 1911 by a company from the coast, and the "
@@ -158,3 +170,113 @@ def test_two_columns_read_like_one_column(foot: float) -> None:
     expected = "\n\n".join([title, *ARTICLE])
     assert one.text == expected
     assert two.text == expected
+
+
+def looping_pdf(loop: str) -> bytes:
+    """A one-page PDF ("The pier is old.") with a reference loop: objects 6 (a reference to
+    itself) and 7, 8 (references to each other), used where ``loop`` says."""
+    objects = {
+        1: b"<< /Type /Catalog /Pages 2 0 R >>",
+        2: b"<< /Type /Pages /Kids [3 0 R] /Count 1 >>",
+        3: b"<< /Type /Page /Parent 2 0 R /MediaBox [0 0 612 792] /Contents 4 0 R "
+           b"/Resources << /Font << /F1 5 0 R >> >> >>",
+        4: stream(b"BT /F1 12 Tf 72 700 Td (The pier is old.) Tj ET"),
+        5: HELVETICA.encode(), 6: b"6 0 R", 7: b"8 0 R", 8: b"7 0 R",
+    }
+    swaps = {"root": (1, b"<< /Type /Catalog /Pages 2 0 R >>", b"6 0 R"),
+             "pages": (1, b"/Pages 2 0 R", b"/Pages 7 0 R"),
+             "contents": (3, b"/Contents 4 0 R", b"/Contents 6 0 R"),
+             "count": (2, b"/Count 1", b"/Count 6 0 R"),
+             "font": (3, b"/F1 5 0 R", b"/F1 7 0 R")}
+    number, old, new = swaps[loop]
+    objects[number] = objects[number].replace(old, new)
+    return pdf_of_objects([objects[n] for n in sorted(objects)])
+
+
+@pytest.mark.parametrize(("loop", "error", "note"), [
+    ("root", "damaged PDF, cannot be read (a reference loop: object 6 → 6)", None),
+    ("pages", "damaged PDF, cannot be read (a reference loop: object 7 → 8 → 7)", None),
+    ("contents", "damaged PDF, cannot be read (a reference loop: object 6 → 6)", None),
+    ("font", "no text after extraction (1 of its 1 page(s) cannot be read)",
+     "its content cannot be read (a reference loop: object 7 → 8 → 7); QA_OCR=on reads it "
+     "with tesseract"),
+    ("count", None, None),  # the page count is walked, not read from /Count
+])
+def test_reference_loops_are_named_not_run_to_the_time_bound(
+    loop: str, error: str | None, note: str | None
+) -> None:
+    # finding 9: each of these small files ran until the time bound, on every rebuild
+    started = time.monotonic()
+    result = extract(looping_pdf(loop), seconds=20)
+    assert time.monotonic() - started < 15
+    assert result.error == error
+    assert result.page_notes == (((1, note),) if note else ())
+    if error is None:
+        assert result.text == "The pier is old."
+
+
+def test_a_file_that_ran_past_the_bound_is_not_read_again_until_it_changes(
+    make_service: Callable[..., Any], monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    # finding 9: every rebuild (each qa ask or /reload after any corpus edit) waited the
+    # whole bound again for the same file
+    import index.extract.document as document
+    from tests.test_ingest import endless_pdf
+
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "cache"))
+    reads: list[str] = []
+    real = document.extract_bounded
+
+    def counted(kind: str, data: bytes, settings: ExtractSettings) -> Extraction:
+        reads.append(kind)
+        return real(kind, data, settings)
+
+    monkeypatch.setattr(document, "extract_bounded", counted)
+    endless = endless_pdf()
+    service = make_service({"endless.pdf": endless, "good.txt": "The pier is old.\n"},
+                           extract_seconds=1)
+    service.open()
+    reasons = {s.path: s.reason for s in service.last_build.skipped}
+    assert reasons == {"endless.pdf": "reading it took longer than 1 s (raise QA_EXTRACT_SECONDS)"}
+    assert reads == ["pdf"]
+    corpus = service.settings.corpus_dir
+    (corpus / "good.txt").write_text("The pier is new.\n", "utf-8")
+    assert service.reload()
+    reasons = {s.path: s.reason for s in service.last_build.skipped}
+    assert reasons == {"endless.pdf": "reading it took longer than 1 s when last tried; not "
+                       "tried again until the file, QA_EXTRACT_SECONDS or the extractor changes"}
+    assert reads == ["pdf"]  # not read again
+    (corpus / "endless.pdf").write_bytes(endless + b"\n% changed\n")
+    assert service.reload()
+    assert reads == ["pdf", "pdf"]  # a changed file is tried again
+
+
+def test_a_small_file_past_the_bound_is_not_told_to_raise_it() -> None:
+    # finding 9: "raise QA_EXTRACT_SECONDS" cannot help a few kilobytes that never finish
+    from index.extract.bounded import timeout_reason
+
+    assert timeout_reason(549, 600) == (
+        "reading it took longer than 600 s, though it is only 0.5 KB: it is damaged or built "
+        "to never finish (a loop); more time would not help")
+    assert timeout_reason(50 * 1024 * 1024, 600) == (
+        "reading it took longer than 600 s (raise QA_EXTRACT_SECONDS)")
+
+
+def test_the_page_bound_counts_pages_not_what_count_says() -> None:
+    # finding 18: a file whose /Count says 1 and that holds 30 pages was read whole
+    pages = [(text_ops([f"Page {n} holds this line."]), "") for n in range(30)]
+    assert extract(pages_pdf(pages, count=1), max_pages=10).error == (
+        "too many pages (more than 10; raise QA_MAX_PDF_PAGES)")
+    assert extract(pages_pdf(pages), max_pages=10).error == (
+        "too many pages (30 > 10; raise QA_MAX_PDF_PAGES)")
+    overstated = extract(pages_pdf(pages[:3], count=5000), max_pages=10)
+    assert page_texts(overstated) == [f"Page {n} holds this line." for n in range(3)]
+
+
+def test_bytes_before_the_pdf_header_are_passed_over() -> None:
+    # finding 19: readers look for %PDF- in the first kilobyte; this was "not a PDF file"
+    good = minimal_pdf([["The ferry leaves at noon."], ["The pier is old."]])
+    assert page_texts(extract(b"From: the harbour office\r\n\r\n" + good)) == [
+        "The ferry leaves at noon.", "The pier is old."]
+    assert extract(b"x" * 1024 + good).error == (
+        "not a PDF file (no %PDF- in its first 1024 bytes)")

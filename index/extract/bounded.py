@@ -31,8 +31,7 @@ def extract_bounded(kind: str, data: bytes, settings: ExtractSettings) -> Extrac
         out, err = child.communicate(data, timeout=settings.seconds)
     except subprocess.TimeoutExpired:
         _kill_group(child)
-        return Extraction(error=f"reading it took longer than {settings.seconds:g} s "
-                          "(raise QA_EXTRACT_SECONDS)")
+        return Extraction(error=timeout_reason(len(data), settings.seconds), timed_out=True)
     finally:
         if child.poll() is None:
             _kill_group(child)
@@ -46,6 +45,19 @@ def extract_bounded(kind: str, data: bytes, settings: ExtractSettings) -> Extrac
         return Extraction.from_json(json.loads(out.decode("utf-8")))
     except (ValueError, KeyError, TypeError) as exc:
         return Extraction(error=f"the extractor gave no readable result ({exc})")
+
+
+SECONDS_PER_KB = 0.2  # a slow reading (about 5 KB of PDF per page, 1 s a page): more
+# time than this for a file means it is not the file's size that takes it
+
+
+def timeout_reason(size: int, seconds: float) -> str:
+    """Why a file of ``size`` bytes was not read within ``seconds``: raising the bound is
+    advised only when a file that size could need more time."""
+    if size / 1024 * SECONDS_PER_KB > seconds:
+        return f"reading it took longer than {seconds:g} s (raise QA_EXTRACT_SECONDS)"
+    return (f"reading it took longer than {seconds:g} s, though it is only {size / 1024:.1f} KB:"
+            " it is damaged or built to never finish (a loop); more time would not help")
 
 
 def _kill_group(child: subprocess.Popen[bytes]) -> None:

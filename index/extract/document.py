@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from index.extract.bounded import extract_bounded
 from index.extract.records import HTML_SUFFIXES, PDF_SUFFIXES, ExtractSettings
+from index.extract.timeouts import remember_timeout, timed_out_before
 from index.records import Document, SkippedFile
 
 SOURCE_SUFFIXES = (*PDF_SUFFIXES, *HTML_SUFFIXES)
@@ -40,7 +41,13 @@ def document_from_source(
     kind = source_kind(doc_id) or "html"
     if not data:
         return None, [SkippedFile(shown, "empty file")]
+    if timed_out_before(sha256, kind, settings.seconds):
+        return None, [SkippedFile(shown, f"reading it took longer than {settings.seconds:g} s "
+                                  "when last tried; not tried again until the file, "
+                                  "QA_EXTRACT_SECONDS or the extractor changes")]
     result = extract_bounded(kind, data, settings)
+    if result.timed_out:
+        remember_timeout(sha256, kind, settings.seconds)
     notes = [SkippedFile(f"{shown} (page {n})", reason) for n, reason in result.page_notes]
     if result.error is not None:
         return None, [SkippedFile(shown, result.error), *notes]

@@ -40,6 +40,7 @@ Rules, in order:
 from __future__ import annotations
 
 import io
+import itertools
 import math
 import re
 from collections import Counter
@@ -64,38 +65,63 @@ from index.extract.records import Extraction, ExtractSettings, TextBuilder
 
 _SENTENCE_END = (".", "!", "?", ":", ";", "”", '"', "’", ")")
 _BOLD = re.compile(r"bold|black|heavy|semibold", re.IGNORECASE)
+_NO_UNICODE = "its font has no Unicode map"
+HEADER_WINDOW = 1024  # readers look for %PDF- in a file's first kilobyte
 _UNMAPPED = re.compile(r"\(cid:\d+\)")  # how pdfminer writes a glyph it cannot map
 
 
 def extract_pdf(data: bytes, settings: ExtractSettings) -> Extraction:
     """The text of a PDF, or the reason it has none (see the module rules)."""
-    from pdfminer.pdfdocument import PDFDocument, PDFPasswordIncorrect
-    from pdfminer.pdfpage import PDFPage
+    from pdfminer.pdfdocument import PDFPasswordIncorrect
     from pdfminer.pdfparser import PDFParser, PDFSyntaxError
-    from pdfminer.pdftypes import resolve1
     from pdfminer.psparser import PSException
 
-    if not data.startswith(b"%PDF-"):
-        return Extraction(error="not a PDF file (it does not start with %PDF-)")
+    from index.extract.pdf_objects import LoopSafeDocument, ReferenceLoop
+
+    start = data.find(b"%PDF-", 0, HEADER_WINDOW)
+    if start < 0:
+        return Extraction(error="not a PDF file (no %PDF- in its first 1024 bytes)")
+    data = data[start:]  # bytes before the header (a mail or HTTP header): readers skip them
     try:
-        document = PDFDocument(PDFParser(io.BytesIO(data)))
-        count = int(resolve1(resolve1(document.catalog["Pages"])["Count"]))
-    except PDFPasswordIncorrect:
-        return Extraction(error="encrypted PDF (it needs a password); save it without one")
-    except (PDFSyntaxError, PSException, KeyError, TypeError, ValueError) as exc:
-        return Extraction(error=f"damaged PDF, cannot be read ({type(exc).__name__}: {exc})")
-    if count > settings.max_pages:
-        return Extraction(
-            error=f"too many pages ({count} > {settings.max_pages}; raise QA_MAX_PDF_PAGES)"
-        )
-    try:
+        document = LoopSafeDocument(PDFParser(io.BytesIO(data)))
+        pages = _pages(document, settings.max_pages)
+        if isinstance(pages, str):
+            return Extraction(error=pages)
         outline = _outline(document)
-        pages = [_page_lines(page) for page in PDFPage.create_pages(document)]
+        read = [_read_page(page) for page in pages]
     except PDFPasswordIncorrect:
         return Extraction(error="encrypted PDF (it needs a password); save it without one")
+    except ReferenceLoop as exc:
+        return Extraction(error=f"damaged PDF, cannot be read ({exc})")
     except (PDFSyntaxError, PSException, KeyError, TypeError, ValueError) as exc:
         return Extraction(error=f"damaged PDF, cannot be read ({type(exc).__name__}: {exc})")
-    return assemble(pages, data, settings, outline)
+    return assemble(read, data, settings, outline)
+
+
+def _pages(document: Any, most: int) -> list[Any] | str:
+    """The document's pages, walked (its ``/Count`` may lie), or why there are too many."""
+    from pdfminer.pdfpage import PDFPage
+    from pdfminer.pdftypes import resolve1
+
+    pages = list(itertools.islice(PDFPage.create_pages(document), most + 1))
+    if len(pages) <= most:
+        return pages
+    try:
+        declared = int(resolve1(resolve1(document.catalog["Pages"])["Count"]))
+    except (KeyError, TypeError, ValueError):
+        declared = 0
+    count = f"{declared} > {most}" if declared > most else f"more than {most}"
+    return f"too many pages ({count}; raise QA_MAX_PDF_PAGES)"
+
+
+def _read_page(page: Any) -> PageRead:
+    """``_page_lines``, or the page noted unreadable when its objects loop."""
+    from index.extract.pdf_objects import ReferenceLoop
+
+    try:
+        return _page_lines(page)
+    except ReferenceLoop as exc:
+        return PageRead([], unreadable=f"its content cannot be read ({exc})")
 
 
 def _outline(document: Any) -> list[tuple[int, str]]:
@@ -218,7 +244,7 @@ def _read_layout(layout: Any) -> PageRead:
                               float(row.x1), _first_word_width(chars)))
     if unmapped * 2 > total:
         return PageRead([], has_image, unreadable=(
-            f"its font has no Unicode map (no ToUnicode): {unmapped} of its {total} characters "
+            f"{_NO_UNICODE} (no ToUnicode): {unmapped} of its {total} characters "
             "are glyph numbers, not letters"))
     left_out = (f"{turned} characters of text turned against the page (not read)"
                 if turned else None)
@@ -283,9 +309,11 @@ def assemble(raw: list[PageRead], data: bytes, settings: ExtractSettings,
     starts = [min(s, len(text)) for s in starts]
     if not text.strip():
         scans = sum(1 for page in raw if page.has_image and not page.unreadable)
-        unmapped = sum(1 for page in raw if page.unreadable)
+        unmapped = sum(1 for page in raw if (page.unreadable or "").startswith(_NO_UNICODE))
+        broken = sum(1 for page in raw if page.unreadable) - unmapped
         why = (f"{unmapped} of its {len(raw)} page(s) are set in a font without a Unicode map"
-               if unmapped else
+               if unmapped else f"{broken} of its {len(raw)} page(s) cannot be read"
+               if broken else
                f"{scans} of its {len(raw)} page(s) are images without a text layer: scanned?"
                if scans else "only running headers, footers or page numbers"
                if any(page.lines for page in raw) else "none of its pages has text")

@@ -42,6 +42,7 @@ class Extraction:
         headings: (start, end, level) of the lines recognised as headings, level 1 outermost.
         page_notes: (1-based page, reason) of the pages whose text could not be read.
         error: why the file gave no text at all, or None.
+        timed_out: reading it ran past the time bound (set by the parent, not the child).
     """
 
     text: str = ""
@@ -49,6 +50,7 @@ class Extraction:
     headings: tuple[tuple[int, int, int], ...] = ()
     page_notes: tuple[tuple[int, str], ...] = ()
     error: str | None = None
+    timed_out: bool = False
 
     def to_json(self) -> dict[str, Any]:
         """The plain-JSON form the child process prints."""

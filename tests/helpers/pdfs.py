@@ -36,11 +36,13 @@ def stream(body: bytes, entries: str = "") -> bytes:
 
 
 def pages_pdf(pages: list[tuple[str, str]], font: str = HELVETICA,
-              mediabox: str = "0 0 612 792", prefix: bytes = b"") -> bytes:
+              mediabox: str = "0 0 612 792", prefix: bytes = b"",
+              count: int | None = None) -> bytes:
     """A PDF whose pages are (content stream, extra page-dictionary entries) pairs; the
-    content may use font ``/F1`` (``font``: its dictionary)."""
-    count = len(pages)
-    kids = " ".join(f"{4 + 2 * i} 0 R" for i in range(count))
+    content may use font ``/F1`` (``font``: its dictionary). ``count``: the page count
+    the page tree states, when it should lie."""
+    kids = " ".join(f"{4 + 2 * i} 0 R" for i in range(len(pages)))
+    count = len(pages) if count is None else count
     objects = [b"<< /Type /Catalog /Pages 2 0 R >>",
                f"<< /Type /Pages /Kids [{kids}] /Count {count} >>".encode(), font.encode()]
     for i, (content, entries) in enumerate(pages):
