@@ -86,8 +86,8 @@ def unmapped_pdf(tmp_path_factory: pytest.TempPathFactory) -> bytes:
     return joined(without_unicode_map(first), second)
 
 
-UNMAPPED = ("its font has no Unicode map (no ToUnicode): 58 of its 58 characters are glyph "
-            "numbers, not letters")
+UNMAPPED = ("its font has no usable Unicode map: 58 of its 58 characters are glyph numbers "
+            "or private-use codes, not letters (no ToUnicode?)")
 
 
 def test_a_page_whose_font_has_no_unicode_map_is_skipped_with_the_reason(
@@ -106,6 +106,25 @@ def test_a_page_whose_font_has_no_unicode_map_is_skipped_with_the_reason(
     assert reasons["unmapped.pdf"] == ("no text after extraction (2 of its 2 page(s) are set in "
                                        "a font without a Unicode map)")
     assert service.documents() == ["good.txt"]
+
+
+@pytest.mark.parametrize(("glyphs", "note"), [
+    ("/g1 /g2 /g3", "6 of its 6 characters are glyph numbers or private-use codes, not letters "
+     "(no ToUnicode?)"),
+    ("/uniE000 /uniE001 /uniE002", "6 of its 6 characters are glyph numbers or private-use "
+     "codes, not letters (no ToUnicode?)"),
+    ("/space /space /space", "its 7 characters all read as spaces"),
+])
+def test_private_glyph_names_are_named_as_such(glyphs: str, note: str) -> None:
+    # finding 20: a font whose glyph names are private gave "(cid:N)" text, private-use
+    # characters, or a "blank page"
+    font = ("<< /Type /Font /Subtype /Type1 /BaseFont /Private /FirstChar 1 /LastChar 3 "
+            f"/Widths [500 500 500] /Encoding << /Differences [1 {glyphs}] >> >>")
+    result = extract(pages_pdf([("BT /F1 12 Tf 72 700 Td <01020320030201> Tj ET", "")], font))
+    assert result.error == ("no text after extraction (1 of its 1 page(s) are set in a font "
+                            "without a Unicode map)")
+    assert result.page_notes == (
+        (1, f"its font has no usable Unicode map: {note}; QA_OCR=on reads it with tesseract"),)
 
 
 def test_a_page_whose_font_has_no_unicode_map_is_read_by_ocr_when_on(unmapped_pdf: bytes) -> None:

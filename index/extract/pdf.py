@@ -43,6 +43,7 @@ import io
 import itertools
 import math
 import re
+import unicodedata
 from collections import Counter
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -65,9 +66,10 @@ from index.extract.records import Extraction, ExtractSettings, TextBuilder
 
 _SENTENCE_END = (".", "!", "?", ":", ";", "”", '"', "’", ")")
 _BOLD = re.compile(r"bold|black|heavy|semibold", re.IGNORECASE)
-_NO_UNICODE = "its font has no Unicode map"
+_NO_UNICODE = "its font has no usable Unicode map"
 HEADER_WINDOW = 1024  # readers look for %PDF- in a file's first kilobyte
-_UNMAPPED = re.compile(r"\(cid:\d+\)")  # how pdfminer writes a glyph it cannot map
+_CID = re.compile(r"\(cid:\d+\)")  # how pdfminer writes a glyph it cannot map
+_NO_LETTER = frozenset({"Co", "Cc"})  # private-use and control code points: no meaning
 
 
 def extract_pdf(data: bytes, settings: ExtractSettings) -> Extraction:
@@ -230,11 +232,11 @@ def _read_layout(layout: Any) -> PageRead:
                 continue
             chars = [c for c in row if isinstance(c, LTChar) and not c.get_text().isspace()]
             total += len(chars)
-            unmapped += sum(1 for c in chars if _UNMAPPED.fullmatch(c.get_text()))
+            unmapped += sum(1 for c in chars if not _readable(c.get_text()))
             if sum(1 for c in chars if char_turn(c) != 0) * 2 > len(chars):
                 turned += len(chars)
                 continue
-            text = _UNMAPPED.sub("", row.get_text()).strip()
+            text = _readable(row.get_text()).strip()
             if not text or not chars:
                 continue
             sizes = sorted(round(float(c.size), 1) for c in chars)
@@ -244,11 +246,22 @@ def _read_layout(layout: Any) -> PageRead:
                               float(row.x1), _first_word_width(chars)))
     if unmapped * 2 > total:
         return PageRead([], has_image, unreadable=(
-            f"{_NO_UNICODE} (no ToUnicode): {unmapped} of its {total} characters "
-            "are glyph numbers, not letters"))
+            f"{_NO_UNICODE}: {unmapped} of its {total} characters are glyph numbers or "
+            "private-use codes, not letters (no ToUnicode?)"))
+    drawn = 0 if total else sum(1 for _ in _chars(layout))
+    if drawn:
+        return PageRead([], has_image, unreadable=(
+            f"{_NO_UNICODE}: its {drawn} characters all read as spaces"))
     left_out = (f"{turned} characters of text turned against the page (not read)"
                 if turned else None)
     return PageRead(lines, has_image, left_out=left_out)
+
+
+def _readable(text: str) -> str:
+    """``text`` without what names no letter: pdfminer's ``(cid:N)`` for a glyph it could
+    not map, private-use and control code points."""
+    return "".join(c for c in _CID.sub("", text)
+                   if c.isspace() or unicodedata.category(c) not in _NO_LETTER)
 
 
 def _first_word_width(chars: list[Any]) -> float:
