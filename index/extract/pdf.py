@@ -14,7 +14,7 @@ Rules, in order:
 * A glyph without a Unicode value (pdfminer's ``(cid:N)``) is left out; a page made mostly
   of such glyphs (a font without a ToUnicode map) is noted as unreadable and, with OCR on,
   read by tesseract.
-* Running headers and footers go: a line in the top or bottom margin (8 % of the page) is
+* Running headers and footers go: a line in the top or bottom 12 % of the page is
   dropped when, with its digits ignored, it appears on at least half the pages (two at
   least), or when it is only a page number ("7", "7/12", "Page 7 of 12").
 * Lines of a paragraph are joined with a space, except after a line broken on purpose

@@ -9,7 +9,7 @@ from dataclasses import dataclass, replace
 
 from index.extract.records import LINE_BREAK
 
-MARGIN = 0.08
+MARGIN = 0.12  # the top and bottom bands where running headers and footers are looked for
 _PAGE_NUMBER = re.compile(r"^(page\s*)?\d{1,5}(\s*(/|of)\s*\d{1,5})?$", re.IGNORECASE)
 
 
