@@ -3,6 +3,7 @@ reference loops, files that lie about themselves. Every file is written in the t
 
 from __future__ import annotations
 
+import io
 import itertools
 import re
 import shutil
@@ -309,3 +310,27 @@ def test_a_running_header_a_tenth_of_the_page_down_is_dropped() -> None:
              for n in range(6)]
     result = extract(pages_pdf(pages))
     assert page_texts(result) == [f"The works of year {n} went on as planned." for n in range(6)]
+
+
+def test_files_embedded_in_a_pdf_are_listed_as_skipped(
+    make_service: Callable[..., Any]
+) -> None:
+    # finding 21: an embedded file was neither indexed nor listed
+    from pypdf import PdfReader, PdfWriter
+
+    annotation = ("/Annots [<< /Type /Annot /Subtype /FileAttachment /Rect [72 600 90 620] "
+                  "/FS << /Type /Filespec /F (survey photo.jpg) >> >>]")
+    page = pages_pdf([(text_ops(["The pier is old."]), annotation)])
+    writer = PdfWriter(clone_from=PdfReader(io.BytesIO(page)))
+    writer.add_attachment("minutes 2024.txt", b"The board met twice in 2024.")
+    buffer = io.BytesIO()
+    writer.write(buffer)
+    service = make_service({"report.pdf": buffer.getvalue()})
+    service.open()
+    reason = ("a file embedded in the PDF is not read; save it into the corpus folder to index "
+              "it")
+    assert {s.path: s.reason for s in service.last_build.skipped} == {
+        "report.pdf (attached file minutes 2024.txt)": reason,
+        "report.pdf (attached file survey photo.jpg)": reason,
+    }
+    assert service.document("report.pdf") == "The pier is old."

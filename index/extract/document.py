@@ -49,6 +49,9 @@ def document_from_source(
     if result.timed_out:
         remember_timeout(sha256, kind, settings.seconds)
     notes = [SkippedFile(f"{shown} (page {n})", reason) for n, reason in result.page_notes]
+    notes += [SkippedFile(f"{shown} (attached file {name})", "a file embedded in the PDF is not "
+                          "read; save it into the corpus folder to index it")
+              for name in result.attachments]
     if result.error is not None:
         return None, [SkippedFile(shown, result.error), *notes]
     size = len(result.text.encode("utf-8"))

@@ -46,7 +46,7 @@ import re
 import unicodedata
 from collections import Counter
 from collections.abc import Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 from index.extract.ocr import ocr_page, ocr_unavailable_reason
@@ -91,13 +91,14 @@ def extract_pdf(data: bytes, settings: ExtractSettings) -> Extraction:
             return Extraction(error=pages)
         outline = _outline(document)
         read = [_read_page(page) for page in pages]
+        attached = attachments(document, pages)
     except PDFPasswordIncorrect:
         return Extraction(error="encrypted PDF (it needs a password); save it without one")
     except ReferenceLoop as exc:
         return Extraction(error=f"damaged PDF, cannot be read ({exc})")
     except (PDFSyntaxError, PSException, KeyError, TypeError, ValueError) as exc:
         return Extraction(error=f"damaged PDF, cannot be read ({type(exc).__name__}: {exc})")
-    return assemble(read, data, settings, outline)
+    return replace(assemble(read, data, settings, outline), attachments=attached)
 
 
 def _pages(document: Any, most: int) -> list[Any] | str:
@@ -124,6 +125,50 @@ def _read_page(page: Any) -> PageRead:
         return _page_lines(page)
     except ReferenceLoop as exc:
         return PageRead([], unreadable=f"its content cannot be read ({exc})")
+
+
+def attachments(document: Any, pages: list[Any]) -> tuple[str, ...]:
+    """Names of the files embedded in the document (its ``/EmbeddedFiles`` name tree) and
+    attached to its pages (``/FileAttachment`` annotations), as far as they can be read."""
+    from pdfminer.pdfparser import PDFSyntaxError
+    from pdfminer.pdftypes import resolve1
+    from pdfminer.psparser import PSException
+
+    found: list[str] = []
+    try:
+        names = resolve1(resolve1(document.catalog.get("Names")) or {}).get("EmbeddedFiles")
+        pending, visited = [names], 0
+        while pending and visited < 10_000:  # a name tree may loop through its /Kids
+            node = resolve1(pending.pop(0))
+            visited += 1
+            if isinstance(node, dict):
+                pending += list(resolve1(node.get("Kids")) or [])
+                entries = list(resolve1(node.get("Names")) or [])
+                found += [_file_name(spec, key)
+                          for key, spec in zip(entries[::2], entries[1::2], strict=False)]
+        for page in pages:
+            for annotation in resolve1(page.annots) or []:
+                annotation = resolve1(annotation)
+                if (isinstance(annotation, dict)
+                        and getattr(annotation.get("Subtype"), "name", None) == "FileAttachment"):
+                    found.append(_file_name(annotation.get("FS"), b""))
+    except (PDFSyntaxError, PSException, AttributeError, KeyError, TypeError, ValueError):
+        pass  # a damaged list of attachments: the text is read all the same
+    return tuple(found)
+
+
+def _file_name(spec: object, key: object) -> str:
+    """A file specification's name (``/UF``, else ``/F``, else the name-tree key), printable."""
+    from pdfminer.pdftypes import resolve1
+    from pdfminer.utils import decode_text
+
+    spec = resolve1(spec)
+    raw = resolve1(key)
+    if isinstance(spec, dict):
+        raw = next((v for v in (resolve1(spec.get("UF")), resolve1(spec.get("F")))
+                    if isinstance(v, bytes)), raw)
+    name = decode_text(raw) if isinstance(raw, bytes) else ""
+    return "".join(c if c.isprintable() else "?" for c in name)[:200] or "(no name)"
 
 
 def _outline(document: Any) -> list[tuple[int, str]]:

@@ -42,6 +42,7 @@ class Extraction:
         headings: (start, end, level) of the lines recognised as headings, level 1 outermost.
         page_notes: (1-based page, reason) of the pages whose text could not be read.
         error: why the file gave no text at all, or None.
+        attachments: names of the files embedded in it (PDF), which are not read.
         timed_out: reading it ran past the time bound (set by the parent, not the child).
     """
 
@@ -50,6 +51,7 @@ class Extraction:
     headings: tuple[tuple[int, int, int], ...] = ()
     page_notes: tuple[tuple[int, str], ...] = ()
     error: str | None = None
+    attachments: tuple[str, ...] = ()
     timed_out: bool = False
 
     def to_json(self) -> dict[str, Any]:
@@ -60,6 +62,7 @@ class Extraction:
             "headings": [list(h) for h in self.headings],
             "page_notes": [list(n) for n in self.page_notes],
             "error": self.error,
+            "attachments": list(self.attachments),
         }
 
     @classmethod
@@ -71,6 +74,7 @@ class Extraction:
             headings=tuple((int(a), int(b), int(lv)) for a, b, lv in raw["headings"]),
             page_notes=tuple((int(n), str(r)) for n, r in raw["page_notes"]),
             error=None if raw["error"] is None else str(raw["error"]),
+            attachments=tuple(str(a) for a in raw.get("attachments", ())),
         )
 
 
