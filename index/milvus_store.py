@@ -105,10 +105,16 @@ def write_collection(client: Any, target: MilvusTarget, name: str, dim: int, kin
 
 
 def engine_count(client: Any, target: MilvusTarget, name: str) -> int:
-    """How many rows collection ``name`` holds (-1 when it does not exist)."""
+    """How many rows collection ``name`` holds (-1 when it does not exist).
+
+    The collection is loaded first: a Milvus Lite file opened by a new process holds its
+    collections released (unsearchable) until ``load_collection``, and a Milvus server
+    may have released it too. Loading a loaded collection does nothing.
+    """
     with engine_errors(target, f"counting collection {name}"):
         if not client.has_collection(name, timeout=target.timeout):
             return -1
+        client.load_collection(name, timeout=target.timeout)
         got = client.query(name, filter="", output_fields=["count(*)"],
                            timeout=target.timeout)
     return int(got[0]["count(*)"])
