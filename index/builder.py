@@ -47,6 +47,7 @@ class BuildReport:
     seconds: float
     skipped: tuple[SkippedFile, ...]
     version: Path
+    notices: tuple[str, ...] = ()  # what the build did beside the index (a database moved)
 
     def summary(self) -> str:
         """One line for the terminal."""
@@ -91,7 +92,8 @@ def build_index(
     started = time.perf_counter()
     stage = on_stage or (lambda _message: None)
     nlp = load_nlp(config.nlp_model)  # fail before any work when the pipeline is missing
-    check_reachable(config.backend, engine)  # and when the search engine does not answer
+    # and when the search engine does not answer (a damaged Milvus Lite file is moved aside)
+    notice = check_reachable(config.backend, engine)
     with build_lock(index_dir):
         with folder_errors(index_dir):
             remove_stale_versions(index_dir)  # leftovers of builds that were killed
@@ -156,7 +158,8 @@ def build_index(
             raise
         after_publish(index_dir, backend, engine)
     return BuildReport(
-        documents, len(chunks), time.perf_counter() - started, tuple(skipped), version
+        documents, len(chunks), time.perf_counter() - started, tuple(skipped), version,
+        (notice,) if notice else (),
     )
 
 

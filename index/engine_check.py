@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from index.errors import ConfigError, CorruptIndex
-from index.milvus import MilvusTarget, connect
+from index.errors import ConfigError, CorruptIndex, EngineDamaged
+from index.milvus import MilvusTarget, connect, shown_uri
 from index.milvus_backend import MilvusBackend
 from index.milvus_store import engine_checksum, engine_count
 from index.store import REBUILD_HINT, backend_name
@@ -29,7 +29,7 @@ def open_engine(manifest: dict[str, Any], engine: MilvusTarget | None) -> Milvus
     name = str(_entry(manifest).get("collection", ""))
     backend = MilvusBackend(engine, name)
     if engine_count(backend.client, engine, name) < 0:
-        raise CorruptIndex(f"Milvus at {engine.uri} has no collection {name}; {REBUILD_HINT}")
+        raise CorruptIndex(f"Milvus at {engine.shown} has no collection {name}; {REBUILD_HINT}")
     return backend
 
 
@@ -38,18 +38,30 @@ def check_engine(manifest: dict[str, Any], engine: MilvusTarget | None,
     """Reasons a Milvus version does not match its engine (empty when it does).
 
     The count is always compared; with ``verify`` every row is read back and its
-    SHA-256 compared with the one recorded at build time.
+    SHA-256 compared with the one recorded at build time. A damaged Milvus Lite database
+    is a reason, like a damaged index file. URIs are compared and shown without their
+    credentials (a new password does not make the index stale).
 
     Raises:
         BackendUnavailable: the engine cannot be reached.
+        EngineLocked: another process holds the Milvus Lite database.
     """
     if backend_name(manifest) != "milvus":
         return []
     entry = _entry(manifest)
     if engine is None:
         return ["the index lives in Milvus but QA_BACKEND is not milvus"]
-    if entry.get("uri") != engine.uri:
-        return [f"Milvus URI changed: {entry.get('uri')!r} -> {engine.uri!r}"]
+    built_uri = shown_uri(str(entry.get("uri")))
+    if built_uri != engine.shown:
+        return [f"Milvus URI changed: {built_uri!r} -> {engine.shown!r}"]
+    try:
+        return _compare(manifest, engine, verify)
+    except EngineDamaged as exc:
+        return [str(exc)]
+
+
+def _compare(manifest: dict[str, Any], engine: MilvusTarget, verify: bool) -> list[str]:
+    entry = _entry(manifest)
     client = connect(engine)
     name = str(entry.get("collection"))
     held = engine_count(client, engine, name)

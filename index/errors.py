@@ -35,6 +35,14 @@ class BackendUnavailable(QAError):
     """The search engine (a Milvus server) cannot be reached or did not answer in time."""
 
 
+class EngineLocked(BackendUnavailable):
+    """Another process holds the Milvus Lite database (it opens in one process at a time)."""
+
+
+class EngineDamaged(CorruptIndex):
+    """The local Milvus Lite database cannot be read: a damaged file, or a file in its place."""
+
+
 class ConfigError(QAError):
     """A setting has a value that cannot be used."""
 

@@ -18,26 +18,47 @@ import numpy as np
 
 from index.backend import stored_passage
 from index.bm25 import build_bm25, save_bm25
-from index.errors import ConfigError, QAError
+from index.errors import ConfigError, EngineDamaged, QAError
 from index.lexical import lexical_tokens
 from index.milvus import MilvusTarget, connect, engine_errors
+from index.milvus_lite import move_aside
 from index.milvus_store import BATCH, drop_stale, rows, switch_alias, write_collection
 from index.records import Chunk
 from index.store import BM25_DIR, DENSE, MANIFEST
 from index.vectors import build_vector_index, save_vector_index
 
 
-def check_reachable(backend: str, engine: MilvusTarget | None) -> None:
+def check_reachable(backend: str, engine: MilvusTarget | None) -> str | None:
     """Fail before any heavy work when the backend's engine cannot be reached.
+
+    A damaged Milvus Lite database is moved aside (``index.milvus_lite.move_aside``) and
+    a new one started, so a rebuild gets out of the damage.
+
+    Returns:
+        What was done to the engine that the user should hear of, or None.
 
     Raises:
         ConfigError: Milvus is chosen but no target is given.
         BackendUnavailable: Milvus does not answer within its timeout.
+        EngineLocked: another process holds the Milvus Lite database.
     """
     if backend != "milvus":
-        return
+        return None
     if engine is None:
         raise ConfigError("QA_BACKEND=milvus needs QA_MILVUS_URI")
+    try:
+        _list_collections(engine)
+        return None
+    except EngineDamaged:
+        if not engine.lite:
+            raise
+        aside = move_aside(engine)
+        _list_collections(engine)
+        return (f"the Milvus Lite database {engine.uri} was damaged: it was moved to {aside} "
+                "and a new one is built")
+
+
+def _list_collections(engine: MilvusTarget) -> None:
     client = connect(engine)
     with engine_errors(engine, "listing collections"):
         client.list_collections(timeout=engine.timeout)
@@ -71,7 +92,7 @@ def write_legs(staging: Path, chunks: list[Chunk], lexical: list[str], vectors: 
     batches = iter(lambda: list(itertools.islice(all_rows, BATCH)), [])
     count, checksum = write_collection(connect(engine), engine, name, int(vectors.shape[1]),
                                        kind, batches)
-    return {"name": "milvus", "uri": engine.uri, "collection": name, "alias": engine.prefix,
+    return {"name": "milvus", "uri": engine.shown, "collection": name, "alias": engine.prefix,
             "count": count, "checksum": checksum}
 
 

@@ -152,6 +152,8 @@ def cmd_index(args: argparse.Namespace) -> int:
         print(f"index is current ({service.settings.index_dir}); use --force to rebuild")
         return 0
     report = service.build(progress=True)
+    for notice in report.notices:
+        print(f"warning: {shown(notice)}", file=sys.stderr)
     for skipped in report.skipped:
         label, reason = "skipped", skipped.reason
         if reason.startswith(WARNING):
