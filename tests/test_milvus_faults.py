@@ -10,7 +10,8 @@ from typing import Any
 import pytest
 
 from api.app import create_app
-from qa.errors import BackendUnavailable, ConfigError
+from index.milvus import MilvusTarget, connect
+from qa.errors import BackendUnavailable, ConfigError, QAError
 from tests.helpers.milvus_server import milvus_server, silent_port
 from tests.helpers.procs import free_port, run_qa, stop
 from tests.helpers.servers import local_client
@@ -94,3 +95,88 @@ def test_http_with_milvus_unreachable_at_start_answers_503(
         asked = client.post("/ask", json={"question": "When was the first report filed?"})
     assert ready.status_code == 503 and f"Milvus at {uri}" in ready.json()["detail"]
     assert asked.status_code == 503 and f"Milvus at {uri}" in asked.json()["detail"]
+
+
+# -- issue 24, finding 2: the libraries' logging stays off the terminal ---------------------
+
+
+def test_a_failing_engine_call_logs_nothing(make_service: Callable[..., Any],
+                                            capfd: pytest.CaptureFixture[str]) -> None:
+    service = make_service(FILES, backend="milvus", chunk_tokens=24, cache_size=0)
+    service.open()
+    target = service.settings.milvus_target()
+    connect(target).drop_collection(service.loaded.index.manifest["backend"]["collection"])
+    capfd.readouterr()
+    with pytest.raises(QAError) as failed:
+        service.ask("When was the second report filed?")
+    message = str(failed.value)
+    assert message.startswith(f"the Milvus Lite database {target.uri}")
+    assert "check that it runs" not in message  # a local file: nothing to start
+    assert capfd.readouterr() == ("", "")  # pymilvus logged 15 lines of traceback here
+
+
+# -- issue 24, finding 24: credentials in QA_MILVUS_URI are never shown ----------------------
+
+SECRET = "s3cret-Pw0rd"
+
+
+def test_a_password_in_the_uri_is_not_in_any_cli_line(tmp_path: Path) -> None:
+    corpus = tmp_path / "corpus"
+    corpus.mkdir()
+    (corpus / "a.txt").write_text(FILES["a.txt"])
+    args = ("--corpus", corpus, "--index-dir", tmp_path / "index")
+    env = {"QA_BACKEND": "milvus", "QA_MILVUS_TIMEOUT": str(TIMEOUT), "QA_MODEL": "hashing-64"}
+    port = free_port()
+    for uri, command in (
+        (f"http://admin:{SECRET}@127.0.0.1:{port}", ("index",)),
+        (f"http://admin:{SECRET}@127.0.0.1:{port}", ("ask", "When was it filed?")),
+        (f"ftp://admin:{SECRET}@milvus.internal/x", ("index",)),  # refused by its scheme
+    ):
+        result = run_qa(*command, *args, QA_MILVUS_URI=uri, **env)
+        assert result.returncode == 2, result.stderr
+        last = result.stderr.strip().splitlines()[-1]
+        assert last.startswith("qa: error: ") and "admin:" not in last
+        assert f"://***@{uri.split('@')[1].split('/')[0]}" in last
+        assert SECRET not in result.stdout + result.stderr
+
+
+def test_a_password_in_the_uri_is_not_in_a_503(make_service: Callable[..., Any]) -> None:
+    uri = f"http://admin:{SECRET}@127.0.0.1:{free_port()}"
+    service = make_service(FILES, backend="milvus", milvus_uri=uri, milvus_timeout=TIMEOUT)
+    with local_client(create_app(service.settings, service)) as client:
+        deadline = time.monotonic() + 10 * TIMEOUT
+        ready = client.get("/ready")
+        while "still loading" in ready.text and time.monotonic() < deadline:
+            time.sleep(0.1)
+            ready = client.get("/ready")
+        asked = client.post("/ask", json={"question": "When was the first report filed?"})
+    for response in (ready, asked):
+        assert response.status_code == 503
+        assert "Milvus at http://***@127.0.0.1:" in response.json()["detail"]
+        assert SECRET not in response.text
+
+
+def test_secrets_are_scrubbed_from_engine_messages() -> None:
+    target = MilvusTarget(f"http://admin:{SECRET}@db:19530", token=f"root:{SECRET}2")
+    said = target.scrub(f"refused http://admin:{SECRET}@db:19530 for root:{SECRET}2 ({SECRET})")
+    assert said == "refused http://***@db:19530 for *** (***)"
+    assert target.shown == "http://***@db:19530"
+    assert MilvusTarget("/data/milvus.db").shown == "/data/milvus.db"
+
+
+@pytest.mark.slow
+def test_a_password_in_the_uri_is_not_written_to_the_manifest(
+    make_service: Callable[..., Any], tmp_path: Path
+) -> None:
+    with milvus_server(tmp_path / "engine") as (uri, _process):
+        with_password = uri.replace("http://", f"http://admin:{SECRET}@")
+        service = make_service(FILES, backend="milvus", milvus_uri=with_password,
+                               chunk_tokens=24)
+        service.open()
+        manifest = (service.loaded.index.version / "manifest.json").read_text("utf-8")
+        assert SECRET not in manifest and "http://***@127.0.0.1" in manifest
+        assert service.status().current
+        # another password for the same server: the same index, nothing to rebuild
+        other = service.settings.model_copy(
+            update={"milvus_uri": uri.replace("http://", "http://admin:other@")})
+        assert type(service)(other, embedder=service.embedder).status().current
