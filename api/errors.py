@@ -13,6 +13,7 @@ from fastapi.encoders import jsonable_encoder
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 
+from api.redact import public_detail
 from qa.errors import InvalidQuestion, NotFound, QAError, TooLarge
 
 log = logging.getLogger(__name__)
@@ -48,7 +49,13 @@ async def _qa_error(request: Request, exc: Exception) -> JSONResponse:
     status = status_for(exc)
     if status == _UNAVAILABLE:
         log.warning("service unavailable: %s", exc)
-    return error_response(status, str(exc) or type(exc).__name__)
+    return error_response(status, _public(request, str(exc) or type(exc).__name__))
+
+
+def _public(request: Request, detail: str) -> str:
+    """The message without the server's absolute paths (the log above keeps them)."""
+    state = getattr(request.app.state, "qa", None)
+    return public_detail(detail, state.settings) if state is not None else detail
 
 
 def _field_errors(exc: RequestValidationError) -> list[dict[str, Any]]:

@@ -12,6 +12,7 @@ import anyio
 import anyio.to_thread
 
 from api.ratelimit import RateLimiter
+from api.redact import public_detail
 from qa.errors import QAError
 from qa.service import QAService
 from qa.settings import Settings
@@ -78,7 +79,9 @@ class AppState:
     def not_ready_reason(self) -> str:
         """Why the service cannot answer yet."""
         if self.load_error is not None:
-            return f"the index could not be loaded: {self.load_error}"
+            # it goes to clients: without the server's paths (the log has them)
+            return public_detail(f"the index could not be loaded: {self.load_error}",
+                                 self.settings)
         return "the index is still loading; try again in a moment"
 
     async def run_query(self, func: Callable[..., T], *args: object) -> T:

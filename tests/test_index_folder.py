@@ -137,7 +137,9 @@ def test_reload_on_an_index_we_cannot_write_is_503(world: Path, tmp_path: Path) 
         (world / "corpus" / "b.txt").write_text("2 More\n\nA second text.\n", "utf-8")
         status, _, body = request(port, "POST", "/reload")
         assert status == 503, body
-        assert str(world / "index") in body["detail"] and "Permission denied" in body["detail"]
+        # the setting, not the server's folder (issue 24, finding 22)
+        assert "$QA_INDEX_DIR" in body["detail"] and str(world) not in body["detail"]
+        assert "Permission denied" in body["detail"]
         status, _, body = request(port, "POST", "/ask", {"question": QUESTION})
         assert status == 200 and "2010" in body["citations"][0]["quote"]  # the old index
     finally:
@@ -180,7 +182,8 @@ def test_a_full_disk_or_read_only_folder_is_503_and_the_old_index_answers(
     response = client.post("/reload")
     assert response.status_code == 503, response.text
     assert os.strerror(code) in response.json()["detail"]
-    assert str(service.settings.index_dir) in response.json()["detail"]
+    assert "$QA_INDEX_DIR" in response.json()["detail"]  # not the server's path
+    assert str(service.settings.index_dir) not in response.json()["detail"]
     assert client.post("/ask", json={"question": QUESTION}).status_code == 200
     assert not list(service.settings.index_dir.glob("v-*.tmp"))
 
