@@ -5,9 +5,10 @@
 Every dev question -- the dev documents of ``data/split.json`` (indexed together), and the
 dev splits of the chapter, camp-david and us-vietnam -- is retrieved by the service (hybrid
 search, as ``qa ask`` does) and the model reads the best ``MAX_PASSAGES`` passages once; each
-window's best span is kept. Then, for each number of passages read (3, 5, 8), the
-abstention margin is the highest that keeps false abstention at most 5 %, and the option with
-the best F1 + abstention recall wins; the margin's calibration (logistic, into the probability that the answer is
+window's best span is kept, decoded with each length bonus of ``LENGTH_BONUSES`` (a prior per
+token towards whole phrases). Then, for each number of passages read (3, 5, 8) and each
+bonus, the abstention margin is the highest that keeps false abstention at most 5 %, and the
+option with the best F1 + abstention recall wins; the margin's calibration (logistic, into the probability that the answer is
 right) is fitted on the same questions and its ECE reported.
 """
 
@@ -28,6 +29,7 @@ from qa.reader.windows import batch_arrays, best_spans, cut_windows
 
 MAX_PASSAGES = 8
 OPTIONS = (3, 5, 8)
+LENGTH_BONUSES = (0.0, 0.1, 0.2, 0.4)
 MAX_FALSE_ABSTENTION = 0.05
 
 
@@ -46,7 +48,8 @@ def dev_sets(root: Path = ROOT) -> list[tuple[str, Path, list[GoldItem], Path]]:
 
 def read_all(model: SpanModel, sets: Sequence[tuple[str, Path, list[GoldItem], Path]],
              ) -> list[dict[str, Any]]:
-    """Per dev question: each of the best passages' best span (text, margin) in rank order."""
+    """Per dev question and length bonus: each of the best passages' best span (text,
+    margin) in rank order."""
     rows = []
     for name, corpus, items, index_dir in sets:
         service = open_service(corpus, index_dir, reader="features")
@@ -61,18 +64,23 @@ def read_all(model: SpanModel, sets: Sequence[tuple[str, Path, list[GoldItem], P
             windows = cut_windows(model.tokenizer, query.text, [p.text for p in passages],
                                   model.shape)
             start, end = model.logits(batch_arrays(windows))
-            spans = best_spans(windows, start, end, model.shape, breaks)
-            found = [{"passage": windows[s.window].passage, "margin": s.margin,
-                      "text": passages[windows[s.window].passage].text[s.start:s.end]}
-                     for s in spans]
+            found = {}
+            for bonus in LENGTH_BONUSES:
+                spans = best_spans(windows, start, end, model.shape, breaks, bonus)
+                found[str(bonus)] = [
+                    {"passage": windows[s.window].passage, "margin": s.margin,
+                     "text": passages[windows[s.window].passage].text[s.start:s.end]}
+                    for s in spans]
             rows.append({"set": name, "id": item.id, "answers": list(item.answers),
                          "spans": found})
     return rows
 
 
-def outcome(row: dict[str, Any], passages: int) -> dict[str, Any]:
+def outcome(row: dict[str, Any], passages: int, bonus: float = 0.0) -> dict[str, Any]:
     """The answer read from the first ``passages`` passages and how right it is."""
-    spans = [s for s in row["spans"] if s["passage"] < passages]
+    found = row["spans"]
+    spans = [s for s in (found[str(bonus)] if isinstance(found, dict) else found)
+             if s["passage"] < passages]
     best = max(spans, key=lambda s: s["margin"])
     answers = row["answers"]
     return {"margin": best["margin"], "answerable": bool(answers),
@@ -82,17 +90,20 @@ def outcome(row: dict[str, Any], passages: int) -> dict[str, Any]:
 
 def choose(rows: Sequence[dict[str, Any]]) -> dict[str, Any]:
     """The best option, its margin, calibration and figures (see the module docstring)."""
+    bonuses = LENGTH_BONUSES if isinstance(rows[0]["spans"], dict) else (0.0,)
     results = {}
     for k in OPTIONS:
-        outs = [outcome(r, k) for r in rows]
-        margin = abstain_margin(outs)
-        results[k] = (margin, outs, figures(outs, margin))
-    # F1 and abstention recall both count (each has its target); fewer passages win a tie
-    best = max(OPTIONS, key=lambda k: (results[k][2]["f1"] + results[k][2]["abstention_recall"],
-                                       -k))
+        for bonus in bonuses:
+            outs = [outcome(r, k, bonus) for r in rows]
+            margin = abstain_margin(outs)
+            results[k, bonus] = (margin, outs, figures(outs, margin))
+    # F1 and abstention recall both count (each has its target); fewer passages and a
+    # smaller bonus win a tie
+    best = max(results, key=lambda o: (results[o][2]["f1"] + results[o][2]["abstention_recall"],
+                                       -o[0], -o[1]))
     margin, outs, _ = results[best]
-    return {"passages": best, **settle(outs, margin),
-            "dev_options": {str(k): results[k][2] for k in OPTIONS}}
+    return {"passages": best[0], "length_bonus": best[1], **settle(outs, margin),
+            "dev_options": {f"{k} passages, bonus {b}": v[2] for (k, b), v in results.items()}}
 
 
 def abstain_margin(outs: Sequence[dict[str, Any]]) -> float:
@@ -148,13 +159,14 @@ def main(argv: list[str] | None = None) -> int:
     sets = dev_sets()
     rows = read_all(model, sets)
     choice = choose(rows)
-    record.update(passages=choice["passages"], abstain_margin=choice["abstain_margin"],
+    record.update(passages=choice["passages"], length_bonus=choice["length_bonus"],
+                  abstain_margin=choice["abstain_margin"],
                   calibration=choice["calibration"], dev=choice["dev"],
                   dev_options=choice["dev_options"],
                   dev_questions={name: len(items) for name, _, items, _ in sets})
     record_path.write_text(json.dumps(record, indent=1) + "\n", "utf-8")
     (args.model.parent / f"{args.model.name}-dev-spans.json").write_text(json.dumps(rows) + "\n")
-    print(json.dumps({k: choice[k] for k in ("passages", "abstain_margin", "dev",
+    print(json.dumps({k: choice[k] for k in ("passages", "length_bonus", "abstain_margin", "dev",
                                              "dev_options")}, indent=1))
     return 0
 

@@ -84,3 +84,21 @@ def test_best_span_respects_length_sentences_and_reports_no_answer(tokenizer: An
     short = best_spans(windows, start, end, shape)[0]
     assert len(tokenizer.encode(text[short.start:short.end], add_special_tokens=False).ids) <= 3
     assert short.null == pytest.approx(2.0)
+
+
+def test_length_bonus_prefers_the_whole_phrase_but_keeps_the_margin(tokenizer: Any) -> None:
+    text = "The office moved to the new harbour building in 2015."
+    windows = cut_windows(tokenizer, "Where?", [text], WindowShape())
+    w = windows[0]
+    n = len(w.ids)
+    start = np.zeros((1, n), dtype=np.float32)
+    end = np.zeros((1, n), dtype=np.float32)
+    token = {text[w.offsets[t][0]:w.offsets[t][1]]: t for t in w.context}
+    start[0, token["new"]], start[0, token["harbour"]] = 3.0, 3.2  # "harbour" a bit likelier
+    end[0, token["building"]] = 3.0
+    plain = best_spans(windows, start, end, WindowShape())[0]
+    assert text[plain.start:plain.end] == "harbour building"
+    longer = best_spans(windows, start, end, WindowShape(), length_bonus=0.4)[0]
+    assert text[longer.start:longer.end] == "new harbour building"
+    # the reported score is the logits' own sum: abstention does not move with the bonus
+    assert longer.score == pytest.approx(6.0) and plain.score == pytest.approx(6.2)

@@ -59,13 +59,13 @@ def pick(windows: Sequence[Window], spans: Sequence[Span]) -> Reading | None:
 
 def read_passages(logits: Logits, tokenizer: Any, shape: WindowShape, question: str,
                   passages: Sequence[str], breaks: Sequence[Sequence[int]] | None,
-                  ) -> Reading | None:
+                  length_bonus: float = 0.0) -> Reading | None:
     """Cut, run once over every window, decode: the best span of ``passages``."""
     if not passages:
         return None
     windows = cut_windows(tokenizer, question, passages, shape)
     start, end = logits(batch_arrays(windows))
-    return pick(windows, best_spans(windows, start, end, shape, breaks))
+    return pick(windows, best_spans(windows, start, end, shape, breaks, length_bonus))
 
 
 class SpanModel:
@@ -96,6 +96,7 @@ class SpanModel:
                                  int(shape["max_answer_tokens"]))
         self.margin = float(self.record["abstain_margin"])
         self.passages = int(self.record.get("passages", 5))  # how many passages it reads
+        self.length_bonus = float(self.record.get("length_bonus", 0.0))  # chosen on dev
         calib = self.record["calibration"]
         self._a, self._b = float(calib["slope"]), float(calib["intercept"])
         self.threads = threads
@@ -135,7 +136,7 @@ class SpanModel:
              breaks: Sequence[Sequence[int]] | None = None) -> Reading | None:
         """The best span of the question over the passages."""
         return read_passages(self.logits, self.tokenizer, self.shape, question, passages,
-                             breaks)
+                             breaks, self.length_bonus)
 
     def confidence(self, margin: float) -> float:
         """The calibrated probability that an answer with this margin is right."""

@@ -137,12 +137,16 @@ class Span:
 
 def best_spans(windows: Sequence[Window], start_logits: np.ndarray, end_logits: np.ndarray,
                shape: WindowShape,
-               breaks: Sequence[Sequence[int]] | None = None) -> list[Span]:
+               breaks: Sequence[Sequence[int]] | None = None,
+               length_bonus: float = 0.0) -> list[Span]:
     """The best span of every window (start ≤ end, at most ``max_answer_tokens`` long).
 
     Args:
         breaks: per window's passage, character offsets a span may not cross (sentence
             starts); None to allow any span.
+        length_bonus: added to a span's score per token beyond its first when choosing the
+            span (a prior towards whole phrases, chosen on dev); the span's ``score`` stays
+            its logits' sum, so margins and abstention do not move with it.
     """
     spans: list[Span] = []
     for row, w in enumerate(windows):
@@ -159,7 +163,7 @@ def best_spans(windows: Sequence[Window], start_logits: np.ndarray, end_logits: 
             sentence = np.searchsorted(cuts, token_starts, side="right")
             allowed &= sentence[:, None] == sentence[None, :]
         scores = np.where(allowed, scores, -np.inf)
-        flat = int(np.argmax(scores))
+        flat = int(np.argmax(scores + length_bonus * (j - i) if length_bonus else scores))
         a, b = divmod(flat, n)
         start = w.offsets[ctx.start + a][0]
         end = w.offsets[ctx.start + b][1]
