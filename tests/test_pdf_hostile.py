@@ -35,9 +35,9 @@ BRIDGE = ("The bridge over the river was finished in 1930. It carries the railwa
           "and its central span is the longest of the region.")
 
 
-def extract(data: bytes, **settings: object) -> Extraction:
+def extract(data: bytes, **settings: Any) -> Extraction:
     """The extraction as the index runs it (a bounded child process)."""
-    return extract_bounded("pdf", data, ExtractSettings(**settings))  # type: ignore[arg-type]
+    return extract_bounded("pdf", data, ExtractSettings(**settings))
 
 
 def page_texts(result: Extraction) -> list[str]:
