@@ -12,6 +12,7 @@ Variants (ONNX Runtime dynamic quantization, weights only; activations stay floa
 * ``int8-pc-head``: per channel, the answer head and each layer's output projection in fp32;
 * ``int8-embed``: only the embedding table int8, the encoder in fp32.
 
+A variant larger than one already within the rule is not scored (it cannot be chosen).
 Each is scored like the trainer scores its export (``eval.span_dev.evaluate``: the
 dev documents' questions over their best retrieved passages, the abstention margin chosen at
 5 % false abstention). The chosen file is copied to ``DIR/model.onnx`` and the record's
@@ -68,6 +69,12 @@ def pick(figures: dict[str, dict[str, Any]]) -> str:
     return min(fit, key=lambda n: (figures[n]["mb"], -figures[n]["f1"]))
 
 
+def _cannot_win(figures: dict[str, dict[str, Any]], mb: float) -> bool:
+    """True when a variant scored already is smaller than ``mb`` and within the rule."""
+    return any(n != "fp32" and f["mb"] < round(mb, 1) and pick(figures) == n
+               for n, f in figures.items())
+
+
 def shrink(work: Path, out: Path, threads: int = 2) -> str:
     """Score fp32 and every variant on dev, copy the chosen one to ``out/model.onnx`` and
     rewrite ``out``'s record (hashes, precision, dev figures, every variant's figures)."""
@@ -78,6 +85,9 @@ def shrink(work: Path, out: Path, threads: int = 2) -> str:
     choices: dict[str, dict[str, Any]] = {}
     paths = {"fp32": fp32, **variants(fp32, work)}
     for name, path in paths.items():
+        if name != "fp32" and _cannot_win(figures, os.path.getsize(path) / 1e6):
+            print(name, "not scored: a smaller variant is already within the rule", flush=True)
+            continue
         rows = evaluate(onnx_logits(path, threads), tokenizer, dev, SHAPE)
         choices[name] = choose(rows)
         figures[name] = {**choices[name]["dev"], "mb": round(os.path.getsize(path) / 1e6, 1)}

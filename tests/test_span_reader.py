@@ -117,3 +117,13 @@ def test_the_smallest_export_within_one_f1_point_is_kept() -> None:
     assert pick(figures) == "int8-embed"
     figures["int8-embed"]["f1"] = 0.80
     assert pick(figures) == "fp32"     # nothing smaller is good enough
+
+
+def test_a_larger_export_is_not_scored_once_a_smaller_one_is_within_the_rule() -> None:
+    from eval.quantize_span_reader import _cannot_win
+
+    scored = {"fp32": {"f1": 0.857, "mb": 90.4}, "int8": {"f1": 0.832, "mb": 22.9}}
+    assert not _cannot_win(scored, 23.0)   # int8 is 2.5 points down: go on scoring
+    scored["int8-pc"] = {"f1": 0.850, "mb": 23.0}
+    assert not _cannot_win(scored, 23.0)   # the same size may still win on F1
+    assert _cannot_win(scored, 33.6)       # larger than a variant within the rule
