@@ -14,14 +14,24 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 
 from api.redact import public_detail
-from qa.errors import InvalidQuestion, NotFound, QAError, TooLarge
+from qa.errors import (
+    InvalidQuestion,
+    LLMError,
+    LLMNotConfigured,
+    LLMTimeout,
+    NotFound,
+    QAError,
+    TooLarge,
+)
 
 log = logging.getLogger(__name__)
 
 # Checked in order; anything else the core raises (no index, index locked or damaged, corpus
-# unreadable) means the service cannot answer right now: 503.
+# unreadable) means the service cannot answer right now: 503. The model endpoint is an
+# upstream server: 504 when it is late, 502 when it fails.
 _STATUS_BY_ERROR: tuple[tuple[type[QAError], int], ...] = (
-    (InvalidQuestion, 422), (NotFound, 404), (TooLarge, 413),
+    (InvalidQuestion, 422), (NotFound, 404), (TooLarge, 413), (LLMNotConfigured, 400),
+    (LLMTimeout, 504), (LLMError, 502),
 )
 _UNAVAILABLE = 503
 
@@ -49,6 +59,8 @@ async def _qa_error(request: Request, exc: Exception) -> JSONResponse:
     status = status_for(exc)
     if status == _UNAVAILABLE:
         log.warning("service unavailable: %s", exc)
+    elif status >= 500:
+        log.warning("model endpoint failed: %s", exc)
     return error_response(status, _public(request, str(exc) or type(exc).__name__))
 
 

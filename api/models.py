@@ -5,7 +5,7 @@
 
 from __future__ import annotations
 
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, field_validator
 
@@ -35,6 +35,13 @@ class AskRequest(BaseModel):
 
     question: str = Field(description="The question in plain language, any script.")
     k: WholeNumber = Field(5, ge=MIN_K, le=MAX_K, description="How many passages to return.")
+    answerer: Literal["extractive", "llm"] = Field(
+        "extractive",
+        description="Who writes the answer: the extractive reader, or the model of QA_LLM_URL "
+        "(400 when none is configured). The model's answer is returned only when every quote "
+        "is found in the passage it names and every number and name is quoted; otherwise the "
+        "reader's answer comes back with `llm.reason`.",
+    )
 
     @field_validator("question")
     @classmethod
@@ -81,6 +88,21 @@ class CitationOut(BaseModel):
         None, ge=1, description="First page of a PDF, as a viewer counts (null: no pages)."
     )
     page_end: int | None = Field(None, ge=1, description="Last page of a PDF (null: no pages).")
+    source: Literal["reader", "model"] = Field(
+        "reader", description="'reader': cut by the extractive reader; 'model': quoted by the "
+        "model and found, exactly, in the passage it named."
+    )
+
+
+class ModelCheckOut(BaseModel):
+    """What became of the model's answer (answerer 'llm')."""
+
+    model: str
+    outcome: Literal["verified", "unverified", "abstained"] = Field(
+        description="'verified': it is the answer; 'abstained': the model found no answer; "
+        "'unverified': not shown (see reason), the reader's answer is given instead."
+    )
+    reason: str | None = Field(None, description="Why the model's answer is not shown.")
 
 
 class AnswerOut(BaseModel):
@@ -89,13 +111,18 @@ class AnswerOut(BaseModel):
     question: str
     answer: str | None = Field(description="The short answer; null when abstaining.")
     abstained: bool = Field(description="True when the sources do not contain the answer.")
-    confidence: float = Field(ge=0.0, le=1.0)
+    confidence: float | None = Field(
+        ge=0.0, le=1.0, description="The reader's calibrated confidence; null for the model's "
+        "answer or abstention (not calibrated)."
+    )
     citations: list[CitationOut]
     passages: list[PassageOut] = Field(description="The nearest passages, best first.")
     index_version: str | None = Field(
         None, description="The index version answered from: GET /documents/{id}?version= "
         "serves its texts while it is one of the last few kept (404 after)."
     )
+    answerer: Literal["extractive", "llm"] = "extractive"
+    llm: ModelCheckOut | None = Field(None, description="Answerer 'llm' only.")
 
 
 class SearchOut(BaseModel):
@@ -130,12 +157,24 @@ class HealthOut(BaseModel):
     status: str = "ok"
 
 
+class ModelEndpointOut(BaseModel):
+    """The model endpoint of QA_LLM_URL, and whether it answers."""
+
+    model: str
+    answers: bool = Field(description="Whether GET /models answered just now.")
+    detail: str
+
+
 class ReadyOut(BaseModel):
     """Readiness: the index is loaded."""
 
     ready: bool
     documents: int = Field(ge=0)
     passages: int = Field(ge=0)
+    llm: ModelEndpointOut | None = Field(
+        None, description="The model endpoint (null: none configured; /ask answerer 'llm' "
+        "then gives 400). Its state does not change readiness."
+    )
 
 
 class SkippedOut(BaseModel):

@@ -25,6 +25,7 @@ from api.models import (
     DocumentOut,
     ErrorOut,
     HealthOut,
+    ModelEndpointOut,
     PassageOut,
     ReadyOut,
     ReloadOut,
@@ -94,17 +95,26 @@ async def page() -> FileResponse:
 
 @protected.get("/ready", tags=["status"])
 async def ready(service: ServiceDep) -> ReadyOut:
-    """Readiness: 200 once the index is loaded, 503 until then."""
-    return ReadyOut(ready=True, **_counts(service))
+    """Readiness: 200 once the index is loaded, 503 until then; says whether the model
+    endpoint (if one is configured) answers."""
+    probe = await anyio.to_thread.run_sync(service.llm_probe)
+    llm = None
+    if probe is not None:
+        llm = ModelEndpointOut(model=service.settings.llm_model or "", answers=probe.answers,
+                               detail=probe.detail)
+    return ReadyOut(ready=True, llm=llm, **_counts(service))
 
 
-@protected.post("/ask", tags=["questions"], responses=_errors(400, 413))
+@protected.post("/ask", tags=["questions"], responses=_errors(400, 413, 502, 504))
 async def ask(body: AskRequest, service: ServiceDep, state: StateDep) -> AnswerOut:
     """Answer a question with verified citations, or abstain.
 
-    The body is the same object ``qa ask --json`` prints.
+    The body is the same object ``qa ask --json`` prints. With ``answerer: llm`` the model
+    endpoint failing gives 502, and it not replying within QA_LLM_TIMEOUT 504.
     """
-    answer = await state.run_query(service.ask, body.question, body.k)
+    llm = body.answerer == "llm"
+    answer = await state.run_query(service.ask, body.question, body.k, "hybrid", body.answerer,
+                                   llm=llm)
     return AnswerOut.model_validate(answer.to_dict())
 
 

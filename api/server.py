@@ -161,6 +161,14 @@ def serve(settings: Settings) -> int:
         print("building the index: " + printable_path("; ".join(status.reasons)), file=sys.stderr)
     print("loading the index and the model ...", file=sys.stderr)
     load_service(service, progress=not status.current)
+    probe = service.llm_probe()
+    if probe is not None:
+        detail = printable_path(probe.detail)
+        if probe.answers:
+            print(f"model endpoint: {detail}; answerer 'llm' is on", file=sys.stderr)
+        else:
+            print(f"warning: model endpoint: {detail}; answerer 'llm' will fail until it "
+                  "answers", file=sys.stderr)
     if not settings.api_key and not _is_loopback(settings.host):
         print(
             f"warning: listening on {settings.host} without an API key; "

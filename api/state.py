@@ -24,6 +24,9 @@ T = TypeVar("T")
 # Threads that may run queries at once (each encodes on QA_EMBED_THREADS threads); the rest
 # of the default pool stays free for /reload and file reads.
 QUERY_THREADS = 4
+# Threads for questions the model answers: they wait on the model server (up to
+# QA_LLM_TIMEOUT), so they get threads of their own and never hold up the reader's questions.
+LLM_QUERY_THREADS = 4
 
 
 def load_service(service: QAService, progress: bool = False) -> None:
@@ -52,6 +55,7 @@ class AppState:
         per_minute = settings.rate_limit_per_minute
         self.rate_limiter = RateLimiter(per_minute) if per_minute > 0 else None
         self.query_limiter = anyio.CapacityLimiter(QUERY_THREADS)
+        self.llm_limiter = anyio.CapacityLimiter(LLM_QUERY_THREADS)
         self.reload_lock = threading.Lock()
         self.load_error: str | None = None
         self._loader: threading.Thread | None = None
@@ -84,7 +88,14 @@ class AppState:
                                  self.settings)
         return "the index is still loading; try again in a moment"
 
-    async def run_query(self, func: Callable[..., T], *args: object) -> T:
-        """Run a CPU-heavy call in a worker thread, off the event loop."""
+    async def run_query(self, func: Callable[..., T], *args: object, llm: bool = False) -> T:
+        """Run a CPU-heavy call in a worker thread, off the event loop.
+
+        Args:
+            func: the call.
+            args: its arguments.
+            llm: it waits on the model server: run it on the model's own threads.
+        """
         call = functools.partial(func, *args)
-        return await anyio.to_thread.run_sync(call, limiter=self.query_limiter)
+        limiter = self.llm_limiter if llm else self.query_limiter
+        return await anyio.to_thread.run_sync(call, limiter=limiter)

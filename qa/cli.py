@@ -44,6 +44,10 @@ def _parser() -> argparse.ArgumentParser:
         p.add_argument("question", help="the question or query, in quotes")
         p.add_argument("--k", type=int, default=None, help="passages to return (1-50)")
         p.add_argument("--json", action="store_true", help="print JSON")
+        if name == "ask":
+            p.add_argument("--llm", action="store_true",
+                           help="have the model of QA_LLM_URL write the answer (shown only "
+                           "when its quotes are found in the sources)")
 
     p = sub.add_parser("eval", help="run the evaluation suite on gold questions")
     common(p)
@@ -53,6 +57,9 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("--json", action="store_true", help="print all metrics as JSON")
     p.add_argument("--report", type=Path, default=None, help="write a report to this folder")
     p.add_argument("--no-baselines", action="store_true", help="evaluate only the main system")
+    p.add_argument("--answerer", choices=("extractive", "llm"), default="extractive",
+                   help="who writes the answers: the reader (default) or the model of "
+                   "QA_LLM_URL (then without baselines)")
     p.add_argument(
         "--calibrate",
         action="store_true",
@@ -185,24 +192,48 @@ def cmd_ask(args: argparse.Namespace) -> int:
 
     settings = _settings(args)
     check_question(args.question, settings.max_question_chars)  # before any index work
+    answerer = "llm" if args.llm else "extractive"
+    if args.llm:
+        settings.llm_endpoint(required=True)  # no endpoint: one line, before any index work
     service = _open_service(args)
     started = time.perf_counter()
-    answer = service.ask(args.question, k=args.k)
+    answer = service.ask(args.question, k=args.k, answerer=answerer)
     elapsed = (time.perf_counter() - started) * 1000
     if args.json:
         print(json.dumps(answer.to_dict(), ensure_ascii=False, indent=2))
         return 0
+    _print_answer(answer, elapsed)
+    return 0
+
+
+def _print_answer(answer: Any, elapsed: float) -> None:
+    """The answer, its citations (saying who quoted each) and the passages, as text."""
     width = 88
+    check = answer.llm
+    if check is not None and check.outcome == "unverified":
+        print(f"Note: {shown(check.reason)}.")
+        print("The extractive reader's answer is shown instead.\n")
     if answer.abstained:
+        who = "the model" if check is not None and check.outcome == "abstained" else "the reader"
         print("Not found in the sources.")
-        print(f"(confidence {answer.confidence:.2f}; the nearest passages are listed below)")
+        if answer.confidence is None:
+            print(f"({who} found no answer; the nearest passages are listed below)")
+        else:
+            print(f"(confidence {answer.confidence:.2f}; the nearest passages are listed below)")
     else:
-        print(f"Answer: {answer.answer}")
-        print(f"(confidence {answer.confidence:.2f}, {elapsed:.0f} ms)")
+        if check is not None and check.outcome == "verified":
+            print(f"Answer (written by {shown(check.model)}; every quote found in the sources):")
+            for line in answer.answer.splitlines():
+                print(f"  {shown(line)}")
+            print(f"({elapsed:.0f} ms)")
+        else:
+            print(f"Answer: {answer.answer}")
+            print(f"(confidence {answer.confidence:.2f}, {elapsed:.0f} ms)")
         print("\nCitations:")
         for n, c in enumerate(answer.citations, 1):
+            by = "quoted by the model" if c.source == "model" else "cut by the reader"
             print(f"[{n}] {_with_pages(shown(c.section), c.page_start, c.page_end)}")
-            print(f"    {shown(c.doc_id)} characters {c.start}-{c.end}")
+            print(f"    {shown(c.doc_id)} characters {c.start}-{c.end} ({by})")
             print(
                 textwrap.fill(
                     f"“{c.quote}”", width, initial_indent="    ", subsequent_indent="    "
@@ -215,7 +246,6 @@ def cmd_ask(args: argparse.Namespace) -> int:
         print(f"{n}. {_with_pages(shown(p.section), p.page_start, p.page_end)} "
               f"[{shown(p.doc_id)}:{p.start}-{p.end}]")
         print(textwrap.fill(snippet, width, initial_indent="   ", subsequent_indent="   "))
-    return 0
 
 
 def _with_pages(section: str, page_start: int | None, page_end: int | None) -> str:

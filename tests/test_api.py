@@ -92,6 +92,7 @@ def test_ready_reports_the_loaded_index(client: TestClient, service: Any) -> Non
         "ready": True,
         "documents": 2,
         "passages": len(service.loaded.index.chunks),
+        "llm": None,  # no model endpoint configured
     }
 
 
@@ -156,7 +157,9 @@ def test_ask_returns_the_same_object_as_the_cli_json(client: TestClient, service
     assert response.json() == expected
     body = response.json()
     assert set(body) == {"question", "answer", "abstained", "confidence", "citations", "passages",
-                         "index_version"}
+                         "index_version", "answerer", "llm"}
+    assert body["answerer"] == "extractive" and body["llm"] is None
+    assert all(c["source"] == "reader" for c in body["citations"])
     assert len(body["passages"]) <= 3
 
 

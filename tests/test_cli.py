@@ -20,9 +20,10 @@ from qa.cli import main
 EDD_QUESTION = "When was the Extended Deterrence Dialogue established?"
 OFF_TOPIC = "Who won the 2022 football World Cup?"
 ANSWER_KEYS = {"question", "answer", "abstained", "confidence", "citations", "passages",
-               "index_version"}
+               "index_version", "answerer", "llm"}
 CITATION_KEYS = {
     "doc_id", "chunk_id", "section", "start", "end", "quote", "score", "page_start", "page_end",
+    "source",
 }
 PASSAGE_KEYS = {
     "doc_id", "chunk_id", "section", "start", "end", "text", "score", "page_start", "page_end",

@@ -219,7 +219,7 @@
     }
   }
 
-  function citationItem(citation, passages, answer, version) {
+  function citationItem(citation, passages, answer, version, number) {
     const quoteBox = el("blockquote", { className: "passage-text", dir: "auto" });
     const passage = passages.find((p) => p.chunk_id === citation.chunk_id);
     if (passage) {
@@ -249,12 +249,13 @@
         showInDocument(frame, citation, answer, version);
       }
     });
+    const by = citation.source === "model" ? "quoted by the model, found in the source" : "cut by the reader";
     return el(
       "li",
-      { className: "citation" },
+      { className: "citation", id: `citation-${number}` },
       sectionLine(citation),
       quoteBox,
-      el("p", { className: "meta" }, whereText(citation)),
+      el("p", { className: "meta" }, whereText(citation), el("span", { className: `badge ${citation.source || "reader"}` }, by)),
       inDocument,
     );
   }
@@ -294,21 +295,79 @@
     }
     // A short answer ("2010") stands out large; a whole sentence reads better at text size.
     $("answer").classList.toggle("long", !answer.abstained && (answer.answer || "").length > 60);
-    const percent = Math.round(answer.confidence * 100);
-    $("confidence-text").textContent =
-      `Confidence ${percent}% (${confidenceLabel(answer.confidence)})`;
-    $("confidence-meter").value = answer.confidence;
-    $("confidence-note").hidden = answer.abstained || answer.confidence >= 0.5;
+    renderModelCheck(answer);
+    const calibrated = typeof answer.confidence === "number";
+    $("confidence").hidden = !calibrated;
+    if (calibrated) {
+      const percent = Math.round(answer.confidence * 100);
+      $("confidence-text").textContent =
+        `Confidence ${percent}% (${confidenceLabel(answer.confidence)})`;
+      $("confidence-meter").value = answer.confidence;
+    }
+    $("confidence-note").hidden = answer.abstained || !calibrated || answer.confidence >= 0.5;
 
     const cited = new Set(answer.citations.map((c) => c.chunk_id));
     $("citations-section").hidden = answer.citations.length === 0;
     $("citations").replaceChildren(
-      ...answer.citations.map((c) => citationItem(c, answer.passages, answer.answer, answer.index_version)),
+      ...answer.citations.map((c, n) => citationItem(c, answer.passages, answer.answer, answer.index_version, n + 1)),
     );
     $("passages-heading").textContent = `Nearest passages (${answer.passages.length})`;
     $("passages").replaceChildren(...answer.passages.map((p) => passageItem(p, cited.has(p.chunk_id))));
     $("passages-section").open = answer.abstained;
     $("result").hidden = false;
+  }
+
+  /** What became of the model's answer: who wrote it, or why it is not shown. */
+  function renderModelCheck(answer) {
+    const check = answer.llm || null;
+    const verified = check !== null && check.outcome === "verified";
+    $("llm-notice").hidden = check === null || check.outcome === "verified";
+    if (check !== null && check.outcome === "unverified") {
+      $("llm-notice").textContent =
+        `${capitalised(check.reason)}. The extractive reader's answer is shown instead.`;
+    } else if (check !== null && check.outcome === "abstained") {
+      $("llm-notice").textContent = `The model (${check.model}) found no answer in the passages.`;
+    }
+    $("written-by").hidden = !verified;
+    if (verified) {
+      $("written-by").textContent =
+        `Written by the model (${check.model}); every quote below was found, word for word, in the sources.`;
+      // numbered quote marks after the answer, each opening its quote in the document
+      $("answer").append(...answer.citations.map((c, n) => quoteMark(n + 1)));
+    }
+  }
+
+  function quoteMark(number) {
+    const link = el("a", { className: "quote-mark", href: `#citation-${number}` }, `[${number}]`);
+    link.addEventListener("click", (event) => {
+      event.preventDefault();
+      const item = $(`citation-${number}`);
+      if (!item) return;
+      const details = item.querySelector("details.in-document");
+      if (details) details.open = true; // its toggle loads and highlights the quote
+      item.scrollIntoView({ block: "start" });
+    });
+    return link;
+  }
+
+  function capitalised(text) {
+    return text ? text.charAt(0).toUpperCase() + text.slice(1) : "";
+  }
+
+  /** Show the answerer switch when the server has a model endpoint (GET /ready says). */
+  async function checkModel(attempt = 0) {
+    try {
+      const ready = await api("ready");
+      $("answerer-switch").dataset.checked = "true"; // the server has said (for tests, too)
+      if (!ready || !ready.llm) return;
+      $("llm-model").textContent = ready.llm.answers
+        ? `(${ready.llm.model})`
+        : `(${ready.llm.model}, not answering just now)`;
+      $("answerer-switch").hidden = false;
+    } catch (error) {
+      // still loading (503) or a key is needed: try again a little later
+      if (attempt < 30 && error.status !== 401) setTimeout(() => checkModel(attempt + 1), 2000);
+    }
   }
 
   // -- the form ---------------------------------------------------------------------------
@@ -322,13 +381,14 @@
     }
     const k = Math.min(50, Math.max(1, Number.parseInt($("k").value, 10) || 5));
     const request = ++latestRequest;
+    const answerer = !$("answerer-switch").hidden && $("use-llm").checked ? "llm" : "extractive";
     $("ask-button").disabled = true;
-    setStatus("Searching the sources…", "busy");
+    setStatus(answerer === "llm" ? "The model is writing; its quotes will be checked…" : "Searching the sources…", "busy");
     try {
       const answer = await api("ask", {
         method: "POST",
         headers: { "Content-Type": "application/json" },
-        body: JSON.stringify({ question, k }),
+        body: JSON.stringify({ question, k, answerer }),
       });
       if (request !== latestRequest) return; // a newer question was asked meanwhile
       render(answer);
@@ -347,7 +407,10 @@
 
   function start() {
     $("api-key").value = storedKey();
-    $("api-key").addEventListener("change", (event) => storeKey(event.target.value.trim()));
+    $("api-key").addEventListener("change", (event) => {
+      storeKey(event.target.value.trim());
+      checkModel(); // with a key, /ready may now say whether there is a model
+    });
     $("ask-form").addEventListener("submit", ask);
     $("question").addEventListener("keydown", (event) => {
       // Enter asks, Shift+Enter starts a new line; never while an input method is composing.
@@ -357,6 +420,7 @@
       }
     });
     $("question").focus();
+    checkModel();
   }
 
   // The offset arithmetic, for the browser test.
