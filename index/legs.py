@@ -49,9 +49,7 @@ def check_reachable(backend: str, engine: MilvusTarget | None) -> str | None:
     try:
         _list_collections(engine)
         return None
-    except EngineDamaged:
-        if not engine.lite:
-            raise
+    except EngineDamaged:  # only a Milvus Lite file is found damaged
         aside = move_aside(engine)
         _list_collections(engine)
         return (f"the Milvus Lite database {engine.uri} was damaged: it was moved to {aside} "
