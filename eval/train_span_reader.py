@@ -1,7 +1,7 @@
 """Fine-tune the packaged MiniLM encoder as an extractive span reader (SQuAD 2.0 style).
 
     python -m eval.train_span_reader                       # train, export, choose, write
-    python -m eval.train_span_reader --max-questions 2000  # a learning-curve point
+    python -m eval.train_span_reader --max-questions 2000 --no-quantize  # a learning-curve point
     python -m eval.train_span_reader --resume              # go on from the last checkpoint
 
 ``[CLS] question [SEP] passage [SEP]`` with start/end logits per token; no answer is the
@@ -225,7 +225,7 @@ def finish(args: argparse.Namespace, model: Any, tokenizer: Any, base: Path,
     }
     (target / RECORD).write_text(json.dumps(record, indent=1) + "\n", "utf-8")
     (work / "dev-rows.json").write_text(json.dumps(rows, indent=0) + "\n", "utf-8")
-    chosen = shrink(work, target, args.threads)
+    chosen = "fp32" if args.no_quantize else shrink(work, target, args.threads)
     print(f"wrote {target} ({chosen}, {os.path.getsize(target / 'model.onnx') / 1e6:.1f} MB)")
 
 
@@ -240,6 +240,8 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--max-questions", type=int, default=None)
     parser.add_argument("--checkpoint-every", type=int, default=200)
     parser.add_argument("--resume", action="store_true")
+    parser.add_argument("--no-quantize", action="store_true",
+                        help="keep the fp32 export and its dev figures (learning-curve points)")
     parser.add_argument("--stop-at", type=int, default=None,
                         help="stop after this many steps of the schedule (with --resume: "
                              "finish from a checkpoint at or past it)")
