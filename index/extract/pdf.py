@@ -275,14 +275,15 @@ def _read_layout(layout: Any) -> PageRead:
         for row in item:
             if not isinstance(row, LTTextLine):
                 continue
-            chars = [c for c in row if isinstance(c, LTChar) and not c.get_text().isspace()]
-            total += len(chars)
-            unmapped += sum(1 for c in chars if not _readable(c.get_text()))
-            if sum(1 for c in chars if char_turn(c) != 0) * 2 > len(chars):
-                turned += len(chars)
+            chars = [c for c in row if isinstance(c, LTChar)]
+            letters = [c for c in chars if not c.get_text().isspace()]
+            total += len(letters)
+            unmapped += sum(1 for c in letters if not _readable(c.get_text()))
+            if sum(1 for c in letters if char_turn(c) != 0) * 2 > len(letters):
+                turned += len(letters)
                 continue
             text = _readable(row.get_text()).strip()
-            if not text or not chars:
+            if not text or not letters:
                 continue
             sizes = sorted(round(float(c.size), 1) for c in chars)
             bold = sum(bool(_BOLD.search(c.fontname)) for c in chars) > len(chars) / 2
