@@ -62,6 +62,7 @@ class ChatClient:
             LLMTimeout: no complete reply in time.
             LLMError: the server cannot be reached, refuses, or answers with an error.
         """
+        self._openai()  # the library loads before the clock starts: the limit is the server's
         return self._within(self.endpoint.timeout, lambda cancel: self._chat(messages, cancel),
                             "QA_LLM_TIMEOUT")
 
@@ -70,6 +71,7 @@ class ChatClient:
         now = time.monotonic()
         if self._probe is not None and now - self._probe[0] < PROBE_TTL:
             return self._probe[1]
+        self._openai()
         try:
             served = self._within(min(PROBE_SECONDS, self.endpoint.timeout),
                                   lambda _: [m.id for m in self._openai().models.list()],
