@@ -334,3 +334,12 @@ def test_files_embedded_in_a_pdf_are_listed_as_skipped(
         "report.pdf (attached file survey photo.jpg)": reason,
     }
     assert service.document("report.pdf") == "The pier is old."
+
+
+def test_a_short_line_at_the_foot_of_a_page_does_not_run_into_the_next() -> None:
+    # a line broken on purpose is told by the width of the next line's first word (found
+    # from its spaces); measured without them, a heading at a page foot ran into the text
+    last = text_ops(["PEOPLE-TO-PEOPLE TIES AND TOURISM"], y=100)
+    pages = [(f"{text_ops(wrap(HARBOUR, 468))}\n{last}", ""), (text_ops(wrap(BRIDGE, 468)), "")]
+    result = extract(pages_pdf(pages))
+    assert result.text == f"{HARBOUR}\n\nPEOPLE-TO-PEOPLE TIES AND TOURISM\n\n{BRIDGE}"
