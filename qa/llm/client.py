@@ -54,6 +54,7 @@ class ChatClient:
         self._client: Any = None
         self._json_mode: bool | None = None  # None: not tried yet on this server
         self._probe: tuple[float, Probe] | None = None
+        self._making = threading.Lock()  # one library client, however many threads ask at once
 
     def complete(self, messages: list[dict[str, str]]) -> Reply:
         """The model's reply to ``messages``, within ``QA_LLM_TIMEOUT``.
@@ -92,16 +93,20 @@ class ChatClient:
     # -- the call --------------------------------------------------------------------------
 
     def _openai(self) -> Any:
-        if self._client is None:
-            import openai  # deferred: the client library takes a while to import
-
-            self._client = openai.OpenAI(
-                base_url=self.endpoint.url,
-                api_key=self.endpoint.api_key or "no-key",
-                timeout=self.endpoint.timeout,  # per read; the whole reply is bounded in _within
-                max_retries=0,
-            )
+        with self._making:
+            if self._client is None:
+                self._client = self._make_client()
         return self._client
+
+    def _make_client(self) -> Any:
+        import openai  # deferred: the client library takes a while to import
+
+        return openai.OpenAI(
+            base_url=self.endpoint.url,
+            api_key=self.endpoint.api_key or "no-key",
+            timeout=self.endpoint.timeout,  # per read; the whole reply is bounded in _within
+            max_retries=0,
+        )
 
     def _chat(self, messages: list[dict[str, str]], cancel: threading.Event) -> Reply:
         import openai
