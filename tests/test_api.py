@@ -354,7 +354,10 @@ def test_documents_list_and_text(client: TestClient, service: Any) -> None:
     for doc_id, text in (("alliance.txt", ALLIANCE), ("notes/summit.md", SUMMIT)):
         response = client.get(f"/documents/{doc_id}")
         assert response.status_code == 200
-        assert response.json() == {"doc_id": doc_id, "text": text, "kind": "text", "pages": None}
+        body = response.json()
+        # the version served is the index version answers carry (issue 24, finding 13)
+        assert body.pop("version") == service.loaded.index.version.name
+        assert body == {"doc_id": doc_id, "text": text, "kind": "text", "pages": None}
 
 
 def test_document_ids_with_spaces_and_non_latin_names(make_service: Callable[..., Any]) -> None:
