@@ -30,7 +30,7 @@ log = logging.getLogger(__name__)
 # unreadable) means the service cannot answer right now: 503. The model endpoint is an
 # upstream server: 504 when it is late, 502 when it fails.
 _STATUS_BY_ERROR: tuple[tuple[type[QAError], int], ...] = (
-    (InvalidQuestion, 422), (NotFound, 404), (TooLarge, 413), (LLMNotConfigured, 400),
+    (InvalidQuestion, 422), (NotFound, 404), (TooLarge, 413), (LLMNotConfigured, 409),
     (LLMTimeout, 504), (LLMError, 502),
 )
 _UNAVAILABLE = 503

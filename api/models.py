@@ -38,7 +38,7 @@ class AskRequest(BaseModel):
     answerer: Literal["extractive", "llm"] = Field(
         "extractive",
         description="Who writes the answer: the extractive reader, or the model of QA_LLM_URL "
-        "(400 when none is configured). The model's answer is returned only when every quote "
+        "(409 when none is configured). The model's answer is returned only when every quote "
         "is found in the passage it names and every number and name is quoted; otherwise the "
         "reader's answer comes back with `llm.reason`.",
     )
@@ -173,7 +173,7 @@ class ReadyOut(BaseModel):
     passages: int = Field(ge=0)
     llm: ModelEndpointOut | None = Field(
         None, description="The model endpoint (null: none configured; /ask answerer 'llm' "
-        "then gives 400). Its state does not change readiness."
+        "then gives 409). Its state does not change readiness."
     )
 
 

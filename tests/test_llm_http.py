@@ -295,9 +295,9 @@ def test_ready_says_whether_the_endpoint_answers(client: TestClient) -> None:
     assert llm["model"] == MODEL and llm["answers"] is True and "answers" in llm["detail"]
 
 
-def test_without_an_endpoint_llm_is_a_400_and_ready_says_none(base: QAService) -> None:
+def test_without_an_endpoint_llm_is_a_409_and_ready_says_none(base: QAService) -> None:
     with client_for(base, llm_url=None) as client:
-        detail = assert_error(ask_llm(client), 400)
+        detail = assert_error(ask_llm(client), 409)
         assert "QA_LLM_URL" in detail
         assert client.get("/ready").json()["llm"] is None
         body = client.post("/ask", json={"question": QUESTION}).json()
