@@ -41,6 +41,7 @@ ENGLISH = frozenset(
     return self lower open group block future new status space white host action fields force
     special training code point support work plus system way access control supply compound
     standard
+    declaration security global delta low
     """.split()
 )
 
