@@ -379,7 +379,8 @@ class QAService:
                 raise NotFound(f"index version {short_id(version)} is not kept (the last "
                                f"{KEPT_VERSIONS} are; kept now: {', '.join(kept) or 'none'})")
         if doc is None:
-            raise NotFound(f"no document with id {short_id(doc_id)} in index version {version}")
+            older = "" if version == index.version.name else f" in index version {version}"
+            raise NotFound(f"no document with id {short_id(doc_id)}{older}")
         limit = int(self.settings.max_file_mb * 1024 * 1024)
         size = len(doc.text.encode("utf-8"))
         if size > limit:
