@@ -105,7 +105,7 @@ async def ready(service: ServiceDep) -> ReadyOut:
     return ReadyOut(ready=True, llm=llm, **_counts(service))
 
 
-@protected.post("/ask", tags=["questions"], responses=_errors(409, 413, 502, 504))
+@protected.post("/ask", tags=["questions"], responses=_errors(400, 409, 413, 502, 504))
 async def ask(body: AskRequest, service: ServiceDep, state: StateDep) -> AnswerOut:
     """Answer a question with verified citations, or abstain.
 
