@@ -71,8 +71,8 @@ def pick(figures: dict[str, dict[str, Any]]) -> str:
 
 def _cannot_win(figures: dict[str, dict[str, Any]], mb: float) -> bool:
     """True when a variant scored already is smaller than ``mb`` and within the rule."""
-    return any(n != "fp32" and f["mb"] < round(mb, 1) and pick(figures) == n
-               for n, f in figures.items())
+    best = pick(figures)
+    return best != "fp32" and figures[best]["mb"] < round(mb, 1)
 
 
 def shrink(work: Path, out: Path, threads: int = 2) -> str:

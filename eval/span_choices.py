@@ -78,9 +78,7 @@ def read_all(model: SpanModel, sets: Sequence[tuple[str, Path, list[GoldItem], P
 
 def outcome(row: dict[str, Any], passages: int, bonus: float = 0.0) -> dict[str, Any]:
     """The answer read from the first ``passages`` passages and how right it is."""
-    found = row["spans"]
-    spans = [s for s in (found[str(bonus)] if isinstance(found, dict) else found)
-             if s["passage"] < passages]
+    spans = [s for s in row["spans"][str(bonus)] if s["passage"] < passages]
     best = max(spans, key=lambda s: s["margin"])
     answers = row["answers"]
     return {"margin": best["margin"], "answerable": bool(answers),
@@ -90,10 +88,9 @@ def outcome(row: dict[str, Any], passages: int, bonus: float = 0.0) -> dict[str,
 
 def choose(rows: Sequence[dict[str, Any]]) -> dict[str, Any]:
     """The best option, its margin, calibration and figures (see the module docstring)."""
-    bonuses = LENGTH_BONUSES if isinstance(rows[0]["spans"], dict) else (0.0,)
     results = {}
     for k in OPTIONS:
-        for bonus in bonuses:
+        for bonus in LENGTH_BONUSES:
             outs = [outcome(r, k, bonus) for r in rows]
             margin = abstain_margin(outs)
             results[k, bonus] = (margin, outs, figures(outs, margin))

@@ -81,11 +81,8 @@ def test_server_killed_mid_query_gives_an_error_then_a_503(
     assert f"Milvus at {uri}" in body["detail"] and "Traceback" not in down.text
 
 
-def test_http_with_milvus_unreachable_at_start_answers_503(
-    make_service: Callable[..., Any],
-) -> None:
-    uri = f"http://127.0.0.1:{free_port()}"
-    service = make_service(FILES, backend="milvus", milvus_uri=uri, milvus_timeout=TIMEOUT)
+def ready_then_ask(service: Any) -> tuple[Any, Any]:
+    """``/ready`` once the service stopped loading (or ten timeouts passed), then an ``/ask``."""
     with local_client(create_app(service.settings, service)) as client:
         deadline = time.monotonic() + 10 * TIMEOUT
         ready = client.get("/ready")
@@ -93,6 +90,15 @@ def test_http_with_milvus_unreachable_at_start_answers_503(
             time.sleep(0.1)
             ready = client.get("/ready")
         asked = client.post("/ask", json={"question": "When was the first report filed?"})
+    return ready, asked
+
+
+def test_http_with_milvus_unreachable_at_start_answers_503(
+    make_service: Callable[..., Any],
+) -> None:
+    uri = f"http://127.0.0.1:{free_port()}"
+    service = make_service(FILES, backend="milvus", milvus_uri=uri, milvus_timeout=TIMEOUT)
+    ready, asked = ready_then_ask(service)
     assert ready.status_code == 503 and f"Milvus at {uri}" in ready.json()["detail"]
     assert asked.status_code == 503 and f"Milvus at {uri}" in asked.json()["detail"]
 
@@ -143,13 +149,7 @@ def test_a_password_in_the_uri_is_not_in_any_cli_line(tmp_path: Path) -> None:
 def test_a_password_in_the_uri_is_not_in_a_503(make_service: Callable[..., Any]) -> None:
     uri = f"http://admin:{SECRET}@127.0.0.1:{free_port()}"
     service = make_service(FILES, backend="milvus", milvus_uri=uri, milvus_timeout=TIMEOUT)
-    with local_client(create_app(service.settings, service)) as client:
-        deadline = time.monotonic() + 10 * TIMEOUT
-        ready = client.get("/ready")
-        while "still loading" in ready.text and time.monotonic() < deadline:
-            time.sleep(0.1)
-            ready = client.get("/ready")
-        asked = client.post("/ask", json={"question": "When was the first report filed?"})
+    ready, asked = ready_then_ask(service)
     for response in (ready, asked):
         assert response.status_code == 503
         assert "Milvus at http://***@127.0.0.1:" in response.json()["detail"]
