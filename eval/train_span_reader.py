@@ -3,6 +3,7 @@
     python -m eval.train_span_reader                       # train, export, choose, write
     python -m eval.train_span_reader --max-questions 2000 --no-quantize  # a learning-curve point
     python -m eval.train_span_reader --resume              # go on from the last checkpoint
+    python -m eval.train_span_reader --init CKPT --focus w --replay 2   # a second stage
 
 ``[CLS] question [SEP] passage [SEP]`` with start/end logits per token; no answer is the
 ``[CLS]`` position. Examples come from ``eval.span_data`` (train documents of
@@ -77,15 +78,26 @@ def length_batches(lengths: Sequence[int], batch: int, rng: random.Random) -> li
     return batches
 
 
-def training_examples(names: Sequence[str], seed: int,
-                      max_questions: int | None) -> tuple[list[Example], int]:
+def training_examples(names: Sequence[str], seed: int, max_questions: int | None,
+                      focus: str | None = None,
+                      replay: float = 2.0) -> tuple[list[Example], int]:
     """Examples of the named documents; with ``max_questions``, of that many questions
-    drawn at random (seeded) from them. Returns the examples and the question count."""
+    drawn at random (seeded) from them. With ``focus`` (an item-id prefix), the questions
+    whose id starts with it plus ``replay`` times as many of the others, drawn at random
+    (seeded), so a second stage learns the new items without forgetting the rest.
+    Returns the examples and the question count."""
     rng = random.Random(seed)
     examples = [e for n in names for e in examples_of(n, rng)]
     qids = sorted({e.qid for e in examples})
-    if max_questions is not None and max_questions < len(qids):
+    keep: set[str] | None = None
+    if focus is not None:
+        new = [q for q in qids if q.split("#", 1)[1].startswith(focus)]
+        old = [q for q in qids if not q.split("#", 1)[1].startswith(focus)]
+        count = min(len(old), round(replay * len(new)))
+        keep = set(new) | set(random.Random(seed).sample(old, count))
+    elif max_questions is not None and max_questions < len(qids):
         keep = set(random.Random(seed).sample(qids, max_questions))
+    if keep is not None:
         examples = [e for e in examples if e.qid in keep]
         qids = sorted(keep)
     return examples, len(qids)
@@ -106,7 +118,8 @@ def train(args: argparse.Namespace) -> None:
     split = load_split()
     train_files = gold_files(split["train"])
     names = [p.stem for p in train_files]
-    examples, n_questions = training_examples(names, args.seed, args.max_questions)
+    examples, n_questions = training_examples(names, args.seed, args.max_questions,
+                                              args.focus, args.replay)
     labelled = label_windows(tokenizer, examples, SHAPE)
     positives = sum(1 for _, s, _ in labelled if s > 0)
     print(f"{n_questions} questions over {len(names)} documents: {len(labelled)} windows, "
@@ -115,6 +128,9 @@ def train(args: argparse.Namespace) -> None:
     work.mkdir(parents=True, exist_ok=True)
     checkpoint = work / "checkpoint.pt"
     model = AutoModelForQuestionAnswering.from_pretrained(str(base))
+    if args.init:
+        model.load_state_dict(torch.load(args.init, weights_only=False)["model"])
+        print(f"weights from {args.init}; new optimizer and schedule", flush=True)
     optimizer = torch.optim.AdamW(model.parameters(), lr=args.lr, weight_decay=0.01)
     batches_per_epoch = sum(math.ceil(min(50 * args.batch, len(labelled) - i) / args.batch)
                             for i in range(0, len(labelled), 50 * args.batch))
@@ -220,6 +236,7 @@ def finish(args: argparse.Namespace, model: Any, tokenizer: Any, base: Path,
             "steps": steps[0], "planned_steps": steps[1],
             "negatives": "1 per answerable question (best-ranked BM25 chunk without the "
                          "answer), 2 per unanswerable question",
+            **stage_fields(args),
         },
         "data": {"train": file_hashes(train_files), "dev": file_hashes(dev_files)},
     }
@@ -227,6 +244,20 @@ def finish(args: argparse.Namespace, model: Any, tokenizer: Any, base: Path,
     (work / "dev-rows.json").write_text(json.dumps(rows, indent=0) + "\n", "utf-8")
     chosen = "fp32" if args.no_quantize else shrink(work, target, args.threads)
     print(f"wrote {target} ({chosen}, {os.path.getsize(target / 'model.onnx') / 1e6:.1f} MB)")
+
+
+def stage_fields(args: argparse.Namespace) -> dict[str, Any]:
+    """What a second stage started from: the checkpoint (with its SHA-256), the record of
+    the stage before it, and which items it focused on."""
+    if not args.init:
+        return {}
+    fields: dict[str, Any] = {"init": {"checkpoint": Path(args.init).name,
+                                       "sha256": sha256_file(Path(args.init))},
+                              "focus_prefix": args.focus, "replay": args.replay}
+    if args.init_record:
+        fields["previous_stage"] = json.loads(
+            Path(args.init_record).read_text("utf-8"))["training"]
+    return fields
 
 
 def main(argv: list[str] | None = None) -> None:
@@ -245,6 +276,15 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--stop-at", type=int, default=None,
                         help="stop after this many steps of the schedule (with --resume: "
                              "finish from a checkpoint at or past it)")
+    parser.add_argument("--init", default=None,
+                        help="a checkpoint.pt to start from (new optimizer and schedule)")
+    parser.add_argument("--init-record", default=None,
+                        help="the record.json of the model --init came from (kept in the "
+                             "new record as the previous stage)")
+    parser.add_argument("--focus", default=None,
+                        help="train on the items whose id starts with this prefix ...")
+    parser.add_argument("--replay", type=float, default=2.0,
+                        help="... plus this many other questions per focused one")
     parser.add_argument("--work", default=str(WORK))
     parser.add_argument("--out", default=str(WORK / "model"))
     train(parser.parse_args(argv))

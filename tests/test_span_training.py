@@ -1,0 +1,54 @@
+"""The trainer's choice of questions: a learning-curve sample and a focused second stage."""
+
+from __future__ import annotations
+
+import random
+from collections.abc import Iterator
+
+import pytest
+
+from eval import train_span_reader as trainer
+from eval.span_data import Example
+
+
+def _fake_examples(name: str, rng: random.Random) -> Iterator[Example]:
+    """Ten old items (q..) and three new ones (w..) per document, two windows each."""
+    for item in [f"q{i:02d}" for i in range(10)] + [f"w{i:02d}" for i in range(3)]:
+        qid = f"{name}#{item}"
+        yield Example("question?", "passage", (0, 3), qid)
+        yield Example("question?", "passage", None, qid)
+
+
+@pytest.fixture(autouse=True)
+def fake_documents(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(trainer, "examples_of", _fake_examples)
+
+
+def test_focus_keeps_every_new_item_and_replays_a_seeded_sample_of_the_others() -> None:
+    examples, count = trainer.training_examples(["a", "b"], seed=5, max_questions=None,
+                                                focus="w", replay=2.0)
+    qids = {e.qid for e in examples}
+    new = {q for q in qids if "#w" in q}
+    assert new == {f"{d}#w{i:02d}" for d in "ab" for i in range(3)}
+    assert len(qids - new) == 12  # twice the six new questions
+    assert count == 18
+    assert all(sum(e.qid == q for e in examples) == 2 for q in qids)  # whole questions
+    again, _ = trainer.training_examples(["a", "b"], seed=5, max_questions=None,
+                                         focus="w", replay=2.0)
+    assert again == examples
+    other, _ = trainer.training_examples(["a", "b"], seed=6, max_questions=None,
+                                         focus="w", replay=2.0)
+    assert {e.qid for e in other} != qids
+
+
+def test_replay_is_capped_by_the_old_questions_there_are() -> None:
+    _, count = trainer.training_examples(["a"], seed=1, max_questions=None,
+                                         focus="w", replay=100.0)
+    assert count == 13
+
+
+def test_max_questions_draws_a_sample_without_focus() -> None:
+    examples, count = trainer.training_examples(["a", "b"], seed=3, max_questions=7)
+    assert count == 7 and len({e.qid for e in examples}) == 7
+    everything, total = trainer.training_examples(["a", "b"], seed=3, max_questions=None)
+    assert total == 26 and len(everything) == 52
