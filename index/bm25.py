@@ -18,11 +18,17 @@ def _import_bm25s() -> Any:
 
 
 def build_bm25(texts: list[str]) -> Any:
-    """Index texts with bm25s (Lucene scoring, default k1/b)."""
+    """Index texts with bm25s (Lucene scoring, default k1/b).
+
+    The vocabulary is numbered in sorted order: bm25s numbers it in the order of a set of
+    strings, which changes from process to process, so the same texts gave different
+    files (the scores were the same). Sorted, an index is the same bytes however built.
+    """
     bm25s = _import_bm25s()
     tokens = [lexical_tokens(t) or ["__empty__"] for t in texts]
+    vocab = {token: i for i, token in enumerate(sorted({t for doc in tokens for t in doc}))}
     retriever = bm25s.BM25()
-    retriever.index(tokens, show_progress=False)
+    retriever.index(([[vocab[t] for t in doc] for doc in tokens], vocab), show_progress=False)
     return retriever
 
 
