@@ -2,24 +2,30 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
 import shutil
+import sys
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
 from index.acronyms import extract_acronyms
-from index.annotate import annotate, write_annotations
+from index.annotate import write_annotations
+from index.annotate_cache import annotate_cached
+from index.cache import BuildCache
+from index.changes import BuildWork, file_changes, previous_files
 from index.chunker import chunk_document, embedding_text
 from index.config import BuildConfig
+from index.embed_cache import embed_cached
 from index.embedder import Embedder
 from index.errors import CorpusError, IndexFolderError
 from index.folders import folder_errors, folder_problem
 from index.legs import after_publish, check_reachable, drop_unpublished, write_legs
 from index.milvus import MilvusTarget
 from index.nlp import load_nlp
-from index.reader import WARNING, printable_path, read_corpus
+from index.reader import WARNING, CorpusSnapshot, printable_path, read_corpus
 from index.records import Chunk, Document, SkippedFile
 from index.store import (
     ACRONYMS,
@@ -48,10 +54,13 @@ class BuildReport:
     skipped: tuple[SkippedFile, ...]
     version: Path
     notices: tuple[str, ...] = ()  # what the build did beside the index (a database moved)
+    work: BuildWork | None = None  # what changed since the previous version, what was computed
 
     def summary(self) -> str:
         """One line for the terminal."""
         line = f"indexed {self.documents} documents, {self.chunks} chunks in {self.seconds:.1f} s"
+        if self.work is not None:
+            line += f": {self.work.summary()}"
         warned = sum(s.reason.startswith(WARNING) for s in self.skipped)
         if len(self.skipped) > warned:
             line += f"; skipped {len(self.skipped) - warned} file(s)"
@@ -76,7 +85,7 @@ def build_index(
         index_dir: where index versions live.
         config: build settings (recorded in the manifest).
         embedder: the embedding model.
-        progress: show a progress bar while embedding.
+        progress: show progress bars counting the files read and the texts embedded.
         on_stage: called with a short message as each stage starts.
         engine: where Milvus is, when ``config.backend`` is ``milvus``.
 
@@ -94,11 +103,12 @@ def build_index(
     nlp = load_nlp(config.nlp_model)  # fail before any work when the pipeline is missing
     # and when the search engine does not answer (a damaged Milvus Lite file is moved aside)
     notice = check_reachable(config.backend, engine)
+    cache = BuildCache(index_dir, config.cache_bytes)
     with build_lock(index_dir):
         with folder_errors(index_dir):
             remove_stale_versions(index_dir)  # leftovers of builds that were killed
         stage("reading corpus")
-        snapshot = read_corpus(corpus_dir, config.max_file_bytes, config.extract)
+        snapshot = read_files(corpus_dir, config, cache, progress)
         stage("chunking")
         chunks, unchunked = chunk_corpus(snapshot.documents, config, embedder)
         documents = len(snapshot.documents) - len(unchunked)
@@ -108,13 +118,21 @@ def build_index(
             raise CorpusError(f"nothing to index in {corpus_dir} ({detail})")
         snapshot_text = {d.doc_id: d.text for d in snapshot.documents}
         sentences = unique_sentences(chunks)
+        sentence_texts = [snapshot_text[d][a:b] for d, a, b in sentences]
         stage(f"embedding {len(chunks)} chunks and {len(sentences)} sentences")
-        texts = [embedding_text(c) for c in chunks]
-        texts += [snapshot_text[d][a:b] for d, a, b in sentences]
-        all_vectors = embedder.embed(texts, progress=progress)
+        all_vectors, embedded = embed_cached(
+            cache, embedder, [embedding_text(c) for c in chunks] + sentence_texts,
+            [c.doc_id for c in chunks] + [d for d, _, _ in sentences], progress=progress,
+        )
         vectors, sentence_vectors = all_vectors[: len(chunks)], all_vectors[len(chunks) :]
         stage(f"annotating {len(sentences)} sentences")
-        annotations = annotate(nlp, sentences, [snapshot_text[d][a:b] for d, a, b in sentences])
+        annotations, annotated = annotate_cached(cache, nlp, sentences, sentence_texts)
+        work = BuildWork(
+            *file_changes(previous_files(index_dir), snapshot.fingerprint),
+            chunks_embedded=int(embedded[: len(chunks)].sum()), chunks=len(chunks),
+            sentences_embedded=int(embedded[len(chunks) :].sum()), sentences=len(sentences),
+            annotated=annotated, extracted=cache.computed["extract"],
+        )
         staging = new_version_dir(index_dir)
         try:
             kind = choose_kind(len(chunks), config.vector_kind, config.hnsw_threshold)
@@ -157,10 +175,31 @@ def build_index(
                 raise IndexFolderError(folder_problem(index_dir, exc)) from exc
             raise
         after_publish(index_dir, backend, engine)
+        with contextlib.suppress(OSError):  # a cache left too large only costs disk
+            cache.prune()
     return BuildReport(
         documents, len(chunks), time.perf_counter() - started, tuple(skipped), version,
-        (notice,) if notice else (),
+        (notice,) if notice else (), work,
     )
+
+
+def read_files(
+    corpus_dir: Path, config: BuildConfig, cache: BuildCache, progress: bool
+) -> CorpusSnapshot:
+    """Read the corpus with ``config.workers`` files at once, a progress bar counting them."""
+    bar = None
+    if progress and sys.stderr.isatty():
+        from tqdm import tqdm
+
+        bar = tqdm(desc="reading", unit="file", leave=False)
+    try:
+        return read_corpus(
+            corpus_dir, config.max_file_bytes, config.extract, workers=config.workers,
+            cache=cache, on_file=bar.update if bar is not None else None,
+        )
+    finally:
+        if bar is not None:
+            bar.close()
 
 
 def chunk_corpus(

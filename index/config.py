@@ -11,6 +11,7 @@ from typing import Any
 from index.backend import BACKENDS
 from index.chunker import ChunkSettings
 from index.embedder import DEFAULT_MODEL
+from index.extract.pool import default_workers
 from index.extract.records import ExtractSettings
 from index.nlp import DEFAULT_NLP_MODEL
 from index.onnx_embedder import ENCODER_FORMAT
@@ -18,6 +19,8 @@ from index.reader import DEFAULT_MAX_FILE_BYTES
 from index.store import FORMAT_VERSION
 from index.tokens import TOKENIZER_NAME
 from index.vectors import DEFAULT_HNSW_THRESHOLD, VECTOR_KINDS
+
+DEFAULT_CACHE_BYTES = 1024 * 1024 * 1024
 
 # Modules whose code decides what an index contains: a change to any of them makes
 # existing indexes stale, so users get a rebuild instead of offsets from older code.
@@ -51,6 +54,11 @@ class BuildConfig:
         nlp_model: the spaCy pipeline that annotates every sentence.
         backend: where the search legs live: ``faiss`` (files) or ``milvus``.
         extract: bounds and options of PDF/HTML extraction.
+        workers: corpus files read at once (each PDF or HTML file in its own child).
+        cache_bytes: size bound of the build cache in the index folder (0: no cache).
+
+    ``workers`` and ``cache_bytes`` change how fast an index is built, never what it holds:
+    they are not part of the fingerprint.
     """
 
     model: str = DEFAULT_MODEL
@@ -61,8 +69,12 @@ class BuildConfig:
     nlp_model: str = DEFAULT_NLP_MODEL
     backend: str = "faiss"
     extract: ExtractSettings = field(default_factory=ExtractSettings)
+    workers: int = field(default_factory=default_workers)
+    cache_bytes: int = DEFAULT_CACHE_BYTES
 
     def __post_init__(self) -> None:
+        if self.workers < 1 or self.cache_bytes < 0:
+            raise ValueError("workers must be at least 1 and cache_bytes at least 0")
         if self.backend not in BACKENDS:
             raise ValueError(
                 f"unknown backend {self.backend!r}; choose one of {', '.join(BACKENDS)}"

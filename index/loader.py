@@ -12,6 +12,7 @@ import numpy as np
 from index.annotate import Annotation, read_annotations
 from index.backend import FaissBackend, SearchBackend, stored_passage
 from index.bm25 import load_bm25
+from index.cache import damaged_entries
 from index.config import BuildConfig
 from index.engine_check import check_engine, open_engine
 from index.errors import CorruptIndex, IndexNotFound
@@ -137,7 +138,7 @@ def _load_version(
 
 def check_index(
     corpus_dir: Path, index_dir: Path, config: BuildConfig, verify: bool = True,
-    engine: MilvusTarget | None = None,
+    engine: MilvusTarget | None = None, cache: bool = False,
 ) -> IndexStatus:
     """Compare the built index with the corpus on disk and the settings.
 
@@ -149,6 +150,8 @@ def check_index(
             index is reported (and rebuilt by ``QAService.open``) like a stale one; with
             Milvus, also read the collection back and compare it with the manifest.
         engine: where Milvus is (for a version whose legs live there).
+        cache: also check every entry of the build cache against its checksum (a
+            damaged entry is reported; the next build deletes and recomputes it).
 
     Returns:
         ``current=True`` when nothing changed; otherwise the reasons it is stale or damaged.
@@ -161,6 +164,9 @@ def check_index(
     except (IndexNotFound, CorruptIndex) as exc:
         return IndexStatus(False, (str(exc),))
     reasons = check_engine(manifest, engine, verify)
+    if cache:
+        reasons += [f"build cache entry damaged: {name} (recomputed at the next build)"
+                    for name in damaged_entries(index_dir)]
     built = manifest.get("settings", {})
     wanted = config.fingerprint()
     for key in sorted(set(built) | set(wanted)):

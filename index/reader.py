@@ -14,11 +14,14 @@ from __future__ import annotations
 
 import hashlib
 import os
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
+from index.cache import BuildCache
 from index.errors import CorpusError
 from index.extract.document import SOURCE_SUFFIXES, document_from_source, source_kind
+from index.extract.pool import map_bounded
 from index.extract.records import ExtractSettings
 from index.records import Document, SkippedFile
 
@@ -247,6 +250,10 @@ def read_corpus(
     corpus_dir: Path,
     max_file_bytes: int = DEFAULT_MAX_FILE_BYTES,
     extract: ExtractSettings | None = None,
+    *,
+    workers: int = 1,
+    cache: BuildCache | None = None,
+    on_file: Callable[[], None] | None = None,
 ) -> CorpusSnapshot:
     """Read and decode every corpus file; extract the text of PDF and HTML files.
 
@@ -255,6 +262,9 @@ def read_corpus(
         max_file_bytes: text files (and extracted texts) larger than this are skipped
             (with the reason listed).
         extract: bounds and options of PDF/HTML extraction (defaults when None).
+        workers: files read at once (PDF and HTML files each in a bounded child process).
+        cache: the build cache, where a PDF or HTML file read before is found again.
+        on_file: called as each file is done (for a progress bar).
 
     Returns:
         The documents, the skipped files with reasons, and the corpus fingerprint.
@@ -264,31 +274,17 @@ def read_corpus(
     """
     extract = extract or ExtractSettings()
     listing = scan_corpus(corpus_dir)
-    documents: list[Document] = []
-    skipped: list[SkippedFile] = []
-    fingerprint: dict[str, str] = {}
-    for path in listing.files:
-        doc_id = doc_id_for(corpus_dir, path)
-        fingerprint[doc_id], data = read_file(
-            corpus_dir, path, max_file_bytes, extract.max_source_bytes
-        )
-        if isinstance(data, SkippedFile):
-            skipped.append(SkippedFile(printable_path(data.path), data.reason))
-        elif source_kind(doc_id) is not None:
-            document, notes = document_from_source(
-                doc_id, printable_path(doc_id), data, fingerprint[doc_id], max_file_bytes, extract
-            )
-            documents += [document] if document is not None else []
-            skipped += notes + (_hard_link_warning(path, doc_id) if document else [])
-        else:
-            result = decode_document(doc_id, data)
-            if isinstance(result, SkippedFile):
-                skipped.append(SkippedFile(printable_path(result.path), result.reason))
-            else:
-                documents.append(result)
-                skipped.extend(_hard_link_warning(path, doc_id))
+
+    def read_one(path: Path) -> tuple[str, list[Document], list[SkippedFile]]:
+        return _read_one(corpus_dir, path, max_file_bytes, extract, cache)
+
+    done = (lambda _result: on_file()) if on_file else None
+    results = map_bounded(read_one, listing.files, workers, done)
+    documents = [d for _, found, _ in results for d in found]
+    fingerprint = {doc_id_for(corpus_dir, p): r[0] for p, r in zip(listing.files, results, strict=True)}
     skipped = sorted(
-        [*skipped, *(SkippedFile(printable_path(s.path), s.reason) for s in listing.skipped)],
+        [*(s for _, _, notes in results for s in notes),
+         *(SkippedFile(printable_path(s.path), s.reason) for s in listing.skipped)],
         key=lambda s: s.path,
     )
     if not documents:
@@ -297,6 +293,28 @@ def read_corpus(
             f"no indexable document ({', '.join(SUFFIXES)}) in {corpus_dir}" + (f" ({detail})" if detail else "")
         )
     return CorpusSnapshot(documents, skipped, fingerprint)
+
+
+def _read_one(
+    corpus_dir: Path, path: Path, max_file_bytes: int, extract: ExtractSettings,
+    cache: BuildCache | None,
+) -> tuple[str, list[Document], list[SkippedFile]]:
+    """One corpus file: (its fingerprint entry, its document if any, what is listed)."""
+    doc_id = doc_id_for(corpus_dir, path)
+    fingerprint, data = read_file(corpus_dir, path, max_file_bytes, extract.max_source_bytes)
+    if isinstance(data, SkippedFile):
+        return fingerprint, [], [SkippedFile(printable_path(data.path), data.reason)]
+    if source_kind(doc_id) is not None:
+        document, notes = document_from_source(
+            doc_id, printable_path(doc_id), data, fingerprint, max_file_bytes, extract, cache
+        )
+        if document is None:
+            return fingerprint, [], notes
+        return fingerprint, [document], notes + _hard_link_warning(path, doc_id)
+    result = decode_document(doc_id, data)
+    if isinstance(result, SkippedFile):
+        return fingerprint, [], [SkippedFile(printable_path(result.path), result.reason)]
+    return fingerprint, [result], _hard_link_warning(path, doc_id)
 
 
 def check_corpus(corpus_dir: Path, max_file_bytes: int = DEFAULT_MAX_FILE_BYTES) -> None:

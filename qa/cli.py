@@ -148,7 +148,7 @@ def cmd_index(args: argparse.Namespace) -> int:
     from qa.service import QAService
 
     service = QAService(_settings(args))
-    status = service.status()
+    status = service.status(cache=True)
     if args.check:
         if status.current:
             print(f"index is current ({service.settings.index_dir})")

@@ -84,15 +84,16 @@ class QAService:
 
     # -- index lifecycle -------------------------------------------------------------
 
-    def status(self, verify: bool = True) -> IndexStatus:
+    def status(self, verify: bool = True, cache: bool = False) -> IndexStatus:
         """Whether the built index matches the corpus and settings.
 
         Args:
             verify: also check every index file against its checksum.
+            cache: also check every entry of the build cache against its checksum.
         """
         return check_index(
             self.settings.corpus_dir, self.settings.index_dir, self.settings.build_config(),
-            verify=verify, engine=self.settings.milvus_target(),
+            verify=verify, engine=self.settings.milvus_target(), cache=cache,
         )
 
     def build(self, progress: bool = False) -> BuildReport:

@@ -10,8 +10,9 @@ from pydantic import Field, SecretStr, ValidationInfo, field_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 from index.chunker import ChunkSettings
-from index.config import BuildConfig
+from index.config import DEFAULT_CACHE_BYTES, BuildConfig
 from index.embedder import DEFAULT_MODEL
+from index.extract.pool import default_workers
 from index.extract.records import (
     DEFAULT_MAX_PAGES,
     DEFAULT_MAX_SOURCE_BYTES,
@@ -56,6 +57,9 @@ class Settings(BaseSettings):
     extract_seconds: float = Field(DEFAULT_SECONDS, gt=0)
     extract_memory_mb: int = Field(DEFAULT_MEMORY_MB, ge=256)
     ocr: Literal["on", "off"] = "off"  # tesseract over pages without a text layer
+    # Building: files read at once (None: one per core); the build cache's size bound
+    build_workers: int | None = Field(None, ge=1, le=64)
+    build_cache_mb: float = Field(DEFAULT_CACHE_BYTES / 1024 / 1024, ge=0)  # 0: no cache
 
     # Retrieval and answering
     k: int = Field(5, ge=1, le=50)
@@ -150,6 +154,8 @@ class Settings(BaseSettings):
                 max_source_bytes=int(self.max_source_mb * 1024 * 1024),
                 ocr=self.ocr == "on",
             ),
+            workers=self.build_workers or default_workers(),
+            cache_bytes=int(self.build_cache_mb * 1024 * 1024),
         )
 
     def milvus_target(self) -> MilvusTarget | None:

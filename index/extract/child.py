@@ -1,11 +1,12 @@
 """The extraction child: ``python -m index.extract.child KIND SETTINGS_JSON`` < file bytes.
 
-Caps its own address space first, then prints the ``Extraction`` as JSON on stdout.
+Caps its own address space and CPU time first, then prints the ``Extraction`` as JSON on stdout.
 """
 
 from __future__ import annotations
 
 import json
+import math
 import resource
 import sys
 
@@ -17,6 +18,10 @@ def main() -> None:
     settings = ExtractSettings(**raw)
     limit = settings.memory_mb * 1024 * 1024
     resource.setrlimit(resource.RLIMIT_AS, (limit, limit))
+    # CPU time never exceeds the parent's wall-clock bound in a normal run; this one only
+    # ends a child whose parent was killed before it could end it (a SIGKILLed build)
+    seconds = math.ceil(settings.seconds) + 5
+    resource.setrlimit(resource.RLIMIT_CPU, (seconds, seconds))
     data = sys.stdin.buffer.read()
     try:
         result = _extract(kind, data, settings)

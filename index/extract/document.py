@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+from index.cache import BuildCache
 from index.extract.bounded import extract_bounded
+from index.extract.cached import cached_extraction
 from index.extract.records import HTML_SUFFIXES, PDF_SUFFIXES, ExtractSettings
 from index.extract.timeouts import remember_timeout, timed_out_before
 from index.records import Document, SkippedFile
@@ -22,7 +24,7 @@ def source_kind(doc_id: str) -> str | None:
 
 def document_from_source(
     doc_id: str, shown: str, data: bytes, sha256: str, max_text_bytes: int,
-    settings: ExtractSettings,
+    settings: ExtractSettings, cache: BuildCache | None = None,
 ) -> tuple[Document | None, list[SkippedFile]]:
     """Extract a PDF or HTML file.
 
@@ -33,6 +35,7 @@ def document_from_source(
         sha256: their hash.
         max_text_bytes: the extracted text may not be larger (``QA_MAX_FILE_MB``).
         settings: the extraction bounds.
+        cache: the build cache, where a file read before is found again (None: read it).
 
     Returns:
         The document (None when there is no text), and the pages or file skipped, with
@@ -45,7 +48,7 @@ def document_from_source(
         return None, [SkippedFile(shown, f"reading it took longer than {settings.seconds:g} s "
                                   "when last tried; not tried again until the file, "
                                   "QA_EXTRACT_SECONDS or the extractor changes")]
-    result = extract_bounded(kind, data, settings)
+    result = cached_extraction(cache, kind, data, sha256, settings, extract_bounded)
     if result.timed_out:
         remember_timeout(sha256, kind, settings.seconds)
     notes = [SkippedFile(f"{shown} (page {n})", reason) for n, reason in result.page_notes]

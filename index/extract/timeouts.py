@@ -23,7 +23,7 @@ def timeouts_folder() -> Path:
 
 
 @lru_cache(maxsize=1)
-def _extractor_digest() -> str:
+def extractor_digest() -> str:
     """A hash of the extraction code (every module of ``index/extract``)."""
     digest = hashlib.sha256()
     for path in sorted(Path(__file__).parent.glob("*.py")):
@@ -32,7 +32,7 @@ def _extractor_digest() -> str:
 
 
 def _record(sha256: str, kind: str, seconds: float) -> Path:
-    key = f"{sha256}:{kind}:{seconds!r}:{_extractor_digest()}"
+    key = f"{sha256}:{kind}:{seconds!r}:{extractor_digest()}"
     return timeouts_folder() / hashlib.sha256(key.encode()).hexdigest()
 
 

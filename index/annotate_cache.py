@@ -1,0 +1,114 @@
+"""Sentence annotations through the build cache, keyed by (sentence text, pipeline).
+
+The cache space is a digest of the spaCy pipeline's name and version, spaCy's version and
+the code that turns its parse into records (``index.annotate``, ``index.textfold``).
+Within it, one entry per document (named by a digest of its id) maps the SHA-256 of each
+sentence text to its annotation, whose offsets are relative to the sentence, so they do
+not depend on where it stands. A rebuild annotates only the sentences not found.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections.abc import Sequence
+from functools import lru_cache
+from importlib import metadata
+from pathlib import Path
+from typing import Any
+
+from index.annotate import Annotation, Token, annotate
+from index.cache import BuildCache, digest_of
+
+_CODE = ("annotate.py", "textfold.py")
+
+
+@lru_cache(maxsize=1)
+def _code_digest() -> str:
+    folder = Path(__file__).parent
+    return digest_of(*((folder / name).read_bytes() for name in _CODE))
+
+
+def pipeline_space(nlp: Any) -> str:
+    """The cache space of one pipeline's annotations."""
+    meta = getattr(nlp, "meta", {}) or {}
+    name = f"{meta.get('lang', '')}_{meta.get('name', '')}"
+    return digest_of("annotate", name, str(meta.get("version", "")), metadata.version("spacy"),
+                     ",".join(getattr(nlp, "pipe_names", [])), _code_digest())
+
+
+def annotate_cached(
+    cache: BuildCache, nlp: Any, sentences: Sequence[tuple[str, int, int]],
+    texts: Sequence[str],
+) -> tuple[list[Annotation], int]:
+    """Annotate sentences, reusing what the cache holds.
+
+    Args:
+        cache: the build cache (when off, every sentence is annotated).
+        nlp: the spaCy pipeline.
+        sentences: the sentence keys ``(doc_id, start, end)``.
+        texts: the original text of each sentence.
+
+    Returns:
+        (one annotation per sentence, in order; how many were annotated now).
+    """
+    space = pipeline_space(nlp) if cache.enabled else ""
+    keys = [hashlib.sha256(t.encode("utf-8", "surrogatepass")).hexdigest() for t in texts]
+    owners = [doc_id for doc_id, _, _ in sentences]
+    known: dict[str, list[Any]] = {}
+    stored: dict[str, set[str]] = {}
+    for owner in dict.fromkeys(owners):
+        found = _read_pack(cache, space, owner)
+        stored[owner] = set(found)
+        known.update(found)
+    first = {k: n for n, k in reversed(list(enumerate(keys)))}
+    missing = [k for k in dict.fromkeys(keys) if k not in known]
+    fresh = annotate(nlp, [sentences[first[k]] for k in missing], [texts[first[k]] for k in missing])
+    known.update((k, _row(a)) for k, a in zip(missing, fresh, strict=True))
+    cache.computed["annotate"] += len(missing)
+    if cache.enabled:
+        _write_packs(cache, space, keys, owners, stored, known)
+    return [_annotation(key, known[k]) for key, k in zip(sentences, keys, strict=True)], len(missing)
+
+
+def _row(a: Annotation) -> list[Any]:
+    """An annotation without its position, as plain JSON."""
+    return [[[t.start, t.end, t.lemma, t.pos, t.tag, t.dep, t.head] for t in a.tokens],
+            [list(e) for e in a.ents], [list(c) for c in a.chunks]]
+
+
+def _annotation(key: tuple[str, int, int], row: list[Any]) -> Annotation:
+    tokens, ents, chunks = row
+    return Annotation(
+        key[0], key[1], key[2],
+        tuple(Token(int(s), int(e), str(lm), str(p), str(tg), str(d), int(h))
+              for s, e, lm, p, tg, d, h in tokens),
+        tuple((int(i), int(j), str(label)) for i, j, label in ents),
+        tuple((int(i), int(j)) for i, j in chunks),
+    )
+
+
+def _read_pack(cache: BuildCache, space: str, owner: str) -> dict[str, list[Any]]:
+    payload = cache.get("annotate", space, digest_of(owner)) if cache.enabled else None
+    if payload is None:
+        return {}
+    try:
+        found = json.loads(payload.decode("utf-8"))
+        for row in found.values():
+            _annotation(("", 0, 0), row)  # the layout is checked before any row is used
+    except (ValueError, TypeError, AttributeError):
+        return {}
+    return dict(found)
+
+
+def _write_packs(
+    cache: BuildCache, space: str, keys: list[str], owners: list[str],
+    stored: dict[str, set[str]], known: dict[str, list[Any]],
+) -> None:
+    wanted: dict[str, dict[str, None]] = {}
+    for key, owner in zip(keys, owners, strict=True):
+        wanted.setdefault(owner, {})[key] = None
+    for owner, own in wanted.items():
+        if set(own) != stored.get(owner):
+            payload = json.dumps({k: known[k] for k in own}, ensure_ascii=False)
+            cache.put("annotate", space, digest_of(owner), payload.encode("utf-8"))
