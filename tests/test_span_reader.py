@@ -36,7 +36,11 @@ def test_committed_model_matches_its_record() -> None:
     record = json.loads((MODEL_DIR / "record.json").read_text("utf-8"))
     for name in ("model.onnx", "tokenizer.json"):
         assert sha256_file(MODEL_DIR / name) == record["files"][name]
-    assert record["training"]["questions"] >= 5000
+    training = record["training"]
+    earlier = training.get("previous_stage", {}).get("questions", 0)
+    assert max(training["questions"], earlier) >= 5000
+    if "previous_stage" in training:  # a second stage names the checkpoint it started from
+        assert len(training["init"]["sha256"]) == 64 and training["focus_prefix"]
     assert set(record["data"]) == {"train", "dev"}
     # the run-time choices were made on dev questions and recorded with the model
     assert record["passages"] in (3, 5, 8) and record["dev"]["false_abstention"] <= 0.05
@@ -66,6 +70,22 @@ def test_readme_question_is_answered_and_off_topic_one_declined(span_service: An
     assert not answer.abstained and "2010" in (answer.answer or "")
     off = span_service.ask("Who won the 2022 football World Cup?")
     assert off.abstained and off.answer is None and off.passages
+
+
+def test_acronyms_the_chapter_defines_are_spelled_out_from_its_text(span_service: Any) -> None:
+    from qa.reader.neural import DEFINITION_CONFIDENCE
+
+    acronyms = span_service.loaded.index.acronyms
+    asked = [a for a in sorted(acronyms) if a.isupper() and len(a) >= 3][:6]
+    assert len(asked) >= 3, acronyms
+    for acronym in asked:
+        answer = span_service.ask(f"What does {acronym} stand for?")
+        assert not answer.abstained, acronym
+        assert answer.answer.lower() == acronyms[acronym].lower(), (acronym, answer.answer)
+        text = span_service.document(answer.citations[0].doc_id)
+        after = text[answer.answer_end:answer.answer_end + 12]
+        assert after.lstrip(" (").startswith(acronym), (acronym, after)
+        assert answer.confidence == DEFINITION_CONFIDENCE
 
 
 def test_all_windows_of_a_question_go_through_one_run(span_service: Any) -> None:

@@ -3,6 +3,11 @@ retrieved passage and copies the best span out of one of them, or abstains.
 
 The answer is the passage text at the span's offsets, so it is the document's own text at
 ``answer_start:answer_end``; the citation is the sentence that holds it.
+
+One question is answered without the model: "What does ACR stand for?" about an acronym the
+documents define (the table built from them at index time) gets the long form written before
+``(ACR)`` in a read passage. The model learnt few such questions, and the document states
+the answer in a form a pattern reads exactly.
 """
 
 from __future__ import annotations
@@ -14,10 +19,15 @@ import numpy as np
 
 from index.loader import LoadedIndex
 from index.records import Chunk
+from qa.definitions import definition_span
 from qa.query import Query
 from qa.reader.span_model import SpanModel
 from qa.records import Answer, Citation, Passage
 from qa.retriever import Hit
+
+#: The confidence of a long form read off ``Long Form (ACR)``: the pattern is exact, so high,
+#: but not 1.0 (a document can define one acronym two ways).
+DEFINITION_CONFIDENCE = 0.95
 
 
 @dataclass(frozen=True)
@@ -50,6 +60,9 @@ class SpanReader:
         """The best span of the best passages; abstains below the dev-chosen margin."""
         passages = [self.passage(h) for h in hits]
         read = passages[: self.params.passages]
+        defined = self._definition(query, read, passages)
+        if defined is not None:
+            return defined
         chunks = [self._chunk(p) for p in read]
         breaks = [[s - p.start for s, _ in c.sentences] if c is not None else []
                   for p, c in zip(read, chunks, strict=True)]
@@ -63,15 +76,37 @@ class SpanReader:
         if declined or reading.end <= reading.start:
             return Answer(query.text, None, True, confidence, [], passages, features=features)
         p = read[reading.passage]
-        start, end = p.start + reading.start, p.start + reading.end
-        s_start, s_end = _sentence_around(chunks[reading.passage], p, start, end)
+        return self._answer(query, p, chunks[reading.passage], passages,
+                            (reading.start, reading.end), confidence, features)
+
+    def _answer(self, query: Query, p: Passage, chunk: Chunk | None,
+                passages: Sequence[Passage], span: tuple[int, int], confidence: float,
+                features: tuple[float, ...]) -> Answer:
+        """The answer at ``span`` (offsets in ``p.text``), cited by its sentence."""
+        start, end = p.start + span[0], p.start + span[1]
+        s_start, s_end = _sentence_around(chunk, p, start, end)
         quote = p.text[s_start - p.start:s_end - p.start]
         citation = Citation(p.doc_id, p.chunk_id, p.section, s_start, s_end, quote, p.score,
                             *self.index.page_span(p.doc_id, s_start, s_end))
         order = [p, *(q for q in passages if q is not p)]
-        return Answer(query.text, p.text[reading.start:reading.end], False, confidence,
+        return Answer(query.text, p.text[span[0]:span[1]], False, confidence,
                       [citation], order, answer_start=start, answer_end=end,
                       features=features)
+
+    def _definition(self, query: Query, read: Sequence[Passage],
+                    passages: Sequence[Passage]) -> Answer | None:
+        """The long form of the acronym a definition question asks about, where a read
+        passage writes ``Long Form (ACR)``; None for any other question."""
+        acronym = query.defines
+        long_form = self.index.acronyms.get(acronym) if acronym else None
+        if acronym is None or long_form is None:
+            return None
+        for p in read:
+            found = definition_span(p.text, acronym, long_form)
+            if found is not None:
+                return self._answer(query, p, self._chunk(p), passages,
+                                    (found.start, found.end), DEFINITION_CONFIDENCE, ())
+        return None
 
     def passage(self, hit: Hit) -> Passage:
         """The Passage record of a hit: as the engine returned it when it is remote."""
