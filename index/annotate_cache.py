@@ -55,7 +55,7 @@ def annotate_cached(
     space = pipeline_space(nlp) if cache.enabled else ""
     keys = [hashlib.sha256(t.encode("utf-8", "surrogatepass")).hexdigest() for t in texts]
     owners = [doc_id for doc_id, _, _ in sentences]
-    known: dict[str, list[Any]] = {}
+    known: dict[str, Parsed] = {}
     stored: dict[str, set[str]] = {}
     for owner in dict.fromkeys(owners):
         found = _read_pack(cache, space, owner)
@@ -64,23 +64,28 @@ def annotate_cached(
     first = {k: n for n, k in reversed(list(enumerate(keys)))}
     missing = [k for k in dict.fromkeys(keys) if k not in known]
     fresh = annotate(nlp, [sentences[first[k]] for k in missing], [texts[first[k]] for k in missing])
-    known.update((k, _row(a)) for k, a in zip(missing, fresh, strict=True))
+    known.update((k, (a.tokens, a.ents, a.chunks)) for k, a in zip(missing, fresh, strict=True))
     cache.computed["annotate"] += len(missing)
     if cache.enabled:
         _write_packs(cache, space, keys, owners, stored, known)
-    return [_annotation(key, known[k]) for key, k in zip(sentences, keys, strict=True)], len(missing)
+    annotations = [Annotation(d, a, b, *known[k]) for (d, a, b), k in zip(sentences, keys, strict=True)]
+    return annotations, len(missing)
 
 
-def _row(a: Annotation) -> list[Any]:
+# An annotation without its position: tokens, entities, noun chunks
+Parsed = tuple[tuple[Token, ...], tuple[tuple[int, int, str], ...], tuple[tuple[int, int], ...]]
+
+
+def _row(parsed: Parsed) -> list[Any]:
     """An annotation without its position, as plain JSON."""
-    return [[[t.start, t.end, t.lemma, t.pos, t.tag, t.dep, t.head] for t in a.tokens],
-            [list(e) for e in a.ents], [list(c) for c in a.chunks]]
+    tokens, ents, chunks = parsed
+    return [[[t.start, t.end, t.lemma, t.pos, t.tag, t.dep, t.head] for t in tokens],
+            [list(e) for e in ents], [list(c) for c in chunks]]
 
 
-def _annotation(key: tuple[str, int, int], row: list[Any]) -> Annotation:
+def _parsed(row: list[Any]) -> Parsed:
     tokens, ents, chunks = row
-    return Annotation(
-        key[0], key[1], key[2],
+    return (
         tuple(Token(int(s), int(e), str(lm), str(p), str(tg), str(d), int(h))
               for s, e, lm, p, tg, d, h in tokens),
         tuple((int(i), int(j), str(label)) for i, j, label in ents),
@@ -88,27 +93,24 @@ def _annotation(key: tuple[str, int, int], row: list[Any]) -> Annotation:
     )
 
 
-def _read_pack(cache: BuildCache, space: str, owner: str) -> dict[str, list[Any]]:
+def _read_pack(cache: BuildCache, space: str, owner: str) -> dict[str, Parsed]:
     payload = cache.get("annotate", space, digest_of(owner)) if cache.enabled else None
     if payload is None:
         return {}
     try:
-        found = json.loads(payload.decode("utf-8"))
-        for row in found.values():
-            _annotation(("", 0, 0), row)  # the layout is checked before any row is used
+        return {str(k): _parsed(row) for k, row in json.loads(payload.decode("utf-8")).items()}
     except (ValueError, TypeError, AttributeError):
-        return {}
-    return dict(found)
+        return {}  # checksummed but not this layout: ignored, and rewritten
 
 
 def _write_packs(
     cache: BuildCache, space: str, keys: list[str], owners: list[str],
-    stored: dict[str, set[str]], known: dict[str, list[Any]],
+    stored: dict[str, set[str]], known: dict[str, Parsed],
 ) -> None:
     wanted: dict[str, dict[str, None]] = {}
     for key, owner in zip(keys, owners, strict=True):
         wanted.setdefault(owner, {})[key] = None
     for owner, own in wanted.items():
         if set(own) != stored.get(owner):
-            payload = json.dumps({k: known[k] for k in own}, ensure_ascii=False)
+            payload = json.dumps({k: _row(known[k]) for k in own}, ensure_ascii=False)
             cache.put("annotate", space, digest_of(owner), payload.encode("utf-8"))

@@ -10,9 +10,12 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
+
+import numpy as np
 
 from index.acronyms import extract_acronyms
-from index.annotate import write_annotations
+from index.annotate import Annotation, write_annotations
 from index.annotate_cache import annotate_cached
 from index.cache import BuildCache
 from index.changes import BuildWork, file_changes, previous_files
@@ -107,64 +110,33 @@ def build_index(
     with build_lock(index_dir):
         with folder_errors(index_dir):
             remove_stale_versions(index_dir)  # leftovers of builds that were killed
-        stage("reading corpus")
-        snapshot = read_files(corpus_dir, config, cache, progress)
-        stage("chunking")
-        chunks, unchunked = chunk_corpus(snapshot.documents, config, embedder)
-        documents = len(snapshot.documents) - len(unchunked)
-        skipped = sorted([*snapshot.skipped, *unchunked], key=lambda s: s.path)
-        if not chunks:
-            detail = "; ".join(f"{s.path}: {s.reason}" for s in skipped)
-            raise CorpusError(f"nothing to index in {corpus_dir} ({detail})")
-        snapshot_text = {d.doc_id: d.text for d in snapshot.documents}
-        sentences = unique_sentences(chunks)
-        sentence_texts = [snapshot_text[d][a:b] for d, a, b in sentences]
-        stage(f"embedding {len(chunks)} chunks and {len(sentences)} sentences")
-        all_vectors, embedded = embed_cached(
-            cache, embedder, [embedding_text(c) for c in chunks] + sentence_texts,
-            [c.doc_id for c in chunks] + [d for d, _, _ in sentences], progress=progress,
-        )
-        vectors, sentence_vectors = all_vectors[: len(chunks)], all_vectors[len(chunks) :]
-        stage(f"annotating {len(sentences)} sentences")
-        annotations, annotated = annotate_cached(cache, nlp, sentences, sentence_texts)
-        work = BuildWork(
-            *file_changes(previous_files(index_dir), snapshot.fingerprint),
-            chunks_embedded=int(embedded[: len(chunks)].sum()), chunks=len(chunks),
-            sentences_embedded=int(embedded[len(chunks) :].sum()), sentences=len(sentences),
-            annotated=annotated, extracted=cache.computed["extract"],
-        )
+        found = compute_contents(corpus_dir, index_dir, config, embedder, nlp, cache,
+                                 progress, stage)
         staging = new_version_dir(index_dir)
         try:
-            kind = choose_kind(len(chunks), config.vector_kind, config.hnsw_threshold)
+            kind = choose_kind(len(found.chunks), config.vector_kind, config.hnsw_threshold)
             stage(f"writing the search legs ({config.backend}, {kind})")
-            backend = write_legs(staging, chunks, [lexical_text(c) for c in chunks], vectors,
-                                 kind, config.backend, engine)
-            write_chunks(chunks, staging / CHUNKS)
-            save_sentence_vectors(sentences, sentence_vectors, staging)
-            write_annotations(annotations, staging / ANNOTATIONS)
-            chunked = {c.doc_id for c in chunks}
-            write_documents([d for d in snapshot.documents if d.doc_id in chunked], staging)
-            acronyms = extract_acronyms(d.text for d in snapshot.documents)
-            (staging / ACRONYMS).write_text(json.dumps(acronyms, indent=1, ensure_ascii=False))
-            seconds = time.perf_counter() - started
+            backend = write_legs(staging, found.chunks, [lexical_text(c) for c in found.chunks],
+                                 found.vectors, kind, config.backend, engine)
+            acronyms = write_contents(staging, found)
             manifest = {
                 "settings": config.fingerprint(),
                 "model": {
                     "name": config.model,
-                    "dim": int(vectors.shape[1]),
+                    "dim": int(found.vectors.shape[1]),
                     "max_tokens": embedder.max_tokens,
                     "encoder": embedder.encoder(),
                 },
                 "vector_index": kind,
                 "backend": backend,
-                "corpus": {"dir": str(corpus_dir), "files": snapshot.fingerprint},
-                "skipped": [{"path": s.path, "reason": s.reason} for s in skipped],
+                "corpus": {"dir": str(corpus_dir), "files": found.snapshot.fingerprint},
+                "skipped": [{"path": s.path, "reason": s.reason} for s in found.skipped],
                 "counts": {
-                    "documents": documents,
-                    "chunks": len(chunks),
-                    "acronyms": len(acronyms),
+                    "documents": found.documents,
+                    "chunks": len(found.chunks),
+                    "acronyms": acronyms,
                 },
-                "build_seconds": round(seconds, 3),
+                "build_seconds": round(time.perf_counter() - started, 3),
                 "created_at": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
             }
             version = commit_version(index_dir, staging, manifest)
@@ -177,10 +149,82 @@ def build_index(
         after_publish(index_dir, backend, engine)
         with contextlib.suppress(OSError):  # a cache left too large only costs disk
             cache.prune()
+    damaged = (f"build cache entries found damaged (deleted, recomputed): {len(cache.damaged)}"
+               if cache.damaged else None)
     return BuildReport(
-        documents, len(chunks), time.perf_counter() - started, tuple(skipped), version,
-        (notice,) if notice else (), work,
+        found.documents, len(found.chunks), time.perf_counter() - started,
+        tuple(found.skipped), version, tuple(n for n in (notice, damaged) if n), found.work,
     )
+
+
+@dataclass(frozen=True)
+class BuildContents:
+    """Everything a build computed, before any of it is written."""
+
+    snapshot: CorpusSnapshot
+    chunks: list[Chunk]
+    skipped: list[SkippedFile]
+    documents: int  # documents that gave chunks
+    vectors: np.ndarray
+    sentences: list[tuple[str, int, int]]
+    sentence_vectors: np.ndarray
+    annotations: list[Annotation]
+    work: BuildWork
+
+
+def compute_contents(
+    corpus_dir: Path, index_dir: Path, config: BuildConfig, embedder: Embedder, nlp: Any,
+    cache: BuildCache, progress: bool, stage: Callable[[str], None],
+) -> BuildContents:
+    """Read, chunk, embed and annotate the corpus, taking from the cache what it holds.
+
+    Raises:
+        CorpusError: the corpus is missing or has nothing to index.
+    """
+    stage("reading corpus")
+    snapshot = read_files(corpus_dir, config, cache, progress)
+    stage("chunking")
+    chunks, unchunked = chunk_corpus(snapshot.documents, config, embedder)
+    skipped = sorted([*snapshot.skipped, *unchunked], key=lambda s: s.path)
+    if not chunks:
+        detail = "; ".join(f"{s.path}: {s.reason}" for s in skipped)
+        raise CorpusError(f"nothing to index in {corpus_dir} ({detail})")
+    texts = {d.doc_id: d.text for d in snapshot.documents}
+    sentences = unique_sentences(chunks)
+    sentence_texts = [texts[d][a:b] for d, a, b in sentences]
+    stage(f"embedding {len(chunks)} chunks and {len(sentences)} sentences")
+    vectors, embedded = embed_cached(
+        cache, embedder, [embedding_text(c) for c in chunks] + sentence_texts,
+        [c.doc_id for c in chunks] + [d for d, _, _ in sentences], progress=progress,
+    )
+    stage(f"annotating {len(sentences)} sentences")
+    annotations, annotated = annotate_cached(cache, nlp, sentences, sentence_texts)
+    work = BuildWork(
+        *file_changes(previous_files(index_dir), snapshot.fingerprint),
+        chunks_embedded=int(embedded[: len(chunks)].sum()), chunks=len(chunks),
+        sentences_embedded=int(embedded[len(chunks) :].sum()), sentences=len(sentences),
+        annotated=annotated, extracted=cache.computed["extract"],
+    )
+    return BuildContents(
+        snapshot, chunks, skipped, len(snapshot.documents) - len(unchunked),
+        vectors[: len(chunks)], sentences, vectors[len(chunks) :], annotations, work,
+    )
+
+
+def write_contents(staging: Path, found: BuildContents) -> int:
+    """Write the chunks, sentences, annotations, documents and acronyms of a new version.
+
+    Returns:
+        How many acronyms were found.
+    """
+    write_chunks(found.chunks, staging / CHUNKS)
+    save_sentence_vectors(found.sentences, found.sentence_vectors, staging)
+    write_annotations(found.annotations, staging / ANNOTATIONS)
+    chunked = {c.doc_id for c in found.chunks}
+    write_documents([d for d in found.snapshot.documents if d.doc_id in chunked], staging)
+    acronyms = extract_acronyms(d.text for d in found.snapshot.documents)
+    (staging / ACRONYMS).write_text(json.dumps(acronyms, indent=1, ensure_ascii=False))
+    return len(acronyms)
 
 
 def read_files(

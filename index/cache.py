@@ -11,7 +11,8 @@ every result of that step besides the input (extractor settings and code, model 
 pipeline name and version), so entries of another model or extractor are never read.
 The header holds the SHA-256 of the payload: an entry whose payload does not match is
 damaged, and is deleted and recomputed, never used. An entry is written to a ``.tmp``
-file and renamed, so a build killed while writing leaves no entry at all under its name.
+file and renamed, so a build killed while writing leaves no entry at all under its name;
+entries are not fsynced (after a power cut one may be empty: its checksum tells).
 Each use touches an entry's modification time; past the size bound the entries unused
 longest are deleted (``prune``).
 """
@@ -106,13 +107,6 @@ class BuildCache:
             with contextlib.suppress(OSError):
                 temporary.unlink()
 
-    def names(self, step: str, space: str) -> list[str]:
-        """The entries of a step and space (unverified), sorted."""
-        folder = self.path(step, space, "x").parent
-        if not self.enabled or not folder.is_dir():
-            return []
-        return sorted(p.name for p in folder.iterdir() if not p.name.endswith(".tmp"))
-
     def prune(self) -> int:
         """Delete leftovers of killed builds, damaged entries, and the entries unused
         longest until the cache fits its bound. Call it holding the build lock.
@@ -165,8 +159,11 @@ def read_entry(path: Path) -> bytes:
 
 
 def _intact(path: Path) -> bool:
+    """Whether an entry reads back whole (one deleted meanwhile, by a build, is not damaged)."""
     try:
         read_entry(path)
+    except FileNotFoundError:
+        return True
     except (OSError, ValueError):
         return False
     return True

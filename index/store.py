@@ -11,6 +11,8 @@ Layout of the index folder::
                          collection that holds both legs)
     v-<time>-<rand>.tmp/ a version being written (or left by a build that was killed)
     history/             the texts of the last few versions (``index.history``)
+    cache/               results of the expensive build steps, found again by what decides
+                         them (``index.cache``); no version reads it
 
 A build writes a new ``.tmp`` folder, fsyncs it, renames it, then replaces ``CURRENT``;
 readers resolve ``CURRENT`` once and read only that folder, so they see the old index or

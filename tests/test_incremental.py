@@ -10,6 +10,7 @@ cache stays within its bound by dropping the entries unused longest.
 from __future__ import annotations
 
 import json
+import re
 import shutil
 from pathlib import Path
 from typing import Any
@@ -125,6 +126,7 @@ def test_a_damaged_entry_is_reported_then_recomputed_never_used(
     rebuilt = build_index(corpus, index_dir, config, embedder)
     assert version_content(rebuilt) == clean
     assert rebuilt.work is not None and rebuilt.work.chunks_embedded > 0, "recomputed"
+    assert rebuilt.notices == ("build cache entries found damaged (deleted, recomputed): 1",)
     assert damaged_entries(index_dir) == []
     assert check_index(corpus, index_dir, config, cache=True).current
 
@@ -175,3 +177,33 @@ def test_an_entry_of_another_model_is_never_read(tmp_path: Path) -> None:
     assert other.work.annotated == 0, "the annotations do not depend on the encoder"
     vectors = np.load(other.version / "sentences.npy")
     assert vectors.shape[1] == 32
+
+
+def test_qa_index_says_what_it_did_and_check_names_a_damaged_entry(tmp_path: Path) -> None:
+    from tests.helpers.procs import run_qa
+
+    corpus, index_dir = tmp_path / "corpus", tmp_path / "index"
+    write_first_corpus(corpus)
+    args = ("index", "--corpus", corpus, "--index-dir", index_dir)
+    first = run_qa(*args, QA_MODEL="hashing-64", QA_BUILD_WORKERS="2")
+    assert first.returncode == 0, first.stderr
+    said = re.search(r"5 new, 0 changed, 0 removed documents; (\d+) of \1 chunks embedded$",
+                     first.stdout.strip())
+    assert said, first.stdout
+    (corpus / "part3.txt").write_text("Late Notes\n\nThe ferry left at noon.\n", "utf-8")
+    second = run_qa(*args, QA_MODEL="hashing-64")
+    assert second.returncode == 0, second.stderr
+    again = re.search(r"1 new, 0 changed, 0 removed documents; (\d+) of (\d+) chunks embedded$",
+                      second.stdout.strip())
+    assert again, second.stdout
+    assert int(again[1]) == int(again[2]) - int(said[1]) > 0, "only the new file's chunks"
+    entry = next(p for p in _entries(index_dir) if "/annotate/" in p.as_posix())
+    entry.write_bytes(entry.read_bytes().replace(b'"', b"'", 1))
+    check = run_qa(*args, "--check", QA_MODEL="hashing-64")
+    assert check.returncode == 1
+    name = entry.relative_to(index_dir).as_posix()
+    assert check.stdout.strip() == (f"index is stale or damaged: build cache entry damaged: "
+                                    f"{name} (recomputed at the next build)")
+    third = run_qa(*args, QA_MODEL="hashing-64")
+    assert third.returncode == 0 and "0 new, 0 changed, 0 removed" in third.stdout
+    assert run_qa(*args, "--check", QA_MODEL="hashing-64").returncode == 0
