@@ -1,6 +1,7 @@
 """Incremental builds (issue 22): a growing corpus rebuilt against a full build in one run.
 
     .venv/bin/python -m bench.incremental [--docs N | --full] [--json FILE] [--questions N]
+    .venv/bin/python -m bench.incremental --only-extraction   # 2 workers vs 1 on kept PDFs
 
 The corpus: the chapter (``corpus/``), N documents of ``../shared/corpus-train`` as text
 and N others printed to PDF by chromium (as the ingest tests print them; the PDFs are kept
@@ -209,7 +210,13 @@ def main() -> None:
                         default=Path(tempfile.gettempdir()) / "citeqa-bench-pdfs",
                         help="where printed PDFs are kept between runs")
     parser.add_argument("--json", type=Path, help="write the figures here")
+    parser.add_argument("--only-extraction", action="store_true",
+                        help="only PDF extraction, 2 workers vs 1, on the PDFs in --pdf-dir")
     args = parser.parse_args()
+    if args.only_extraction:
+        result = extraction_speedup(args.pdf_dir, repeats=4)
+        print(f"extraction: {result}")
+        sys.exit(0 if result["pass"] else 1)
     result = run(60 if args.full else args.docs, args.pdf_dir, args.questions)
     if args.json:
         args.json.write_text(json.dumps(result, indent=1) + "\n", "utf-8")
