@@ -46,9 +46,23 @@ def setup() -> None:
         return
     sh(PYTHON, "-m", "pip", "install", "--quiet", "--upgrade", "pip")
     # torch is pinned to the CPU build in the lock; an unpinned install would pull CUDA.
-    sh(PYTHON, "-m", "pip", "install", "--quiet", "-c", LOCK, "-e", ".[dev]")
+    sh(PYTHON, "-m", "pip", "install", "--quiet", "-c", LOCK, "-e", ".[dev]", env=build_env())
     sh(PYTHON, "-m", "pip", "install", "--quiet", "--no-deps", "--require-hashes", "-r", NLP_LOCK)
     STAMP.write_text("ok\n")
+
+
+# How the test-only llama.cpp server (llama-cpp-python, compiled at install: ~5 min on 2 cores,
+# then reused from pip's wheel cache) is built: portable AVX2 code instead of -march=native,
+# whose AMX matrix kernels crash on Q4_K models on some Xeons (llama.cpp issue 20824).
+LLAMA_CMAKE_ARGS = ("-DGGML_NATIVE=OFF -DGGML_AVX=ON -DGGML_AVX2=ON -DGGML_FMA=ON "
+                    "-DGGML_F16C=ON -DGGML_BMI2=ON")
+
+
+def build_env() -> dict[str, str]:
+    """Environment for pip: CMAKE_ARGS for llama-cpp-python unless the caller set its own."""
+    e = dict(os.environ)
+    e.setdefault("CMAKE_ARGS", LLAMA_CMAKE_ARGS)
+    return e
 
 
 def env() -> dict[str, str]:

@@ -144,6 +144,15 @@ def test_code_fenced_json_with_trailing_words_is_read(client: TestClient, fake: 
     assert body["llm"]["outcome"] == "verified" and body["answer"] == "In 2010."
 
 
+def test_a_whole_answer_cut_in_its_white_space_padding_is_read(
+        client: TestClient, fake: FakeLLM) -> None:
+    # small models under a server's JSON grammar pad a finished object until max_tokens
+    fake.set(content=lambda prompt: quoting("In 2010.", EDD_WORDS)(prompt) + "\n \t" * 40,
+             finish_reason="length")
+    body = ask_llm(client).json()
+    assert body["llm"]["outcome"] == "verified" and body["answer"] == "In 2010."
+
+
 def test_a_server_without_json_mode_is_asked_again_without_it(
         client: TestClient, fake: FakeLLM) -> None:
     fake.set(kind="no_json_mode", content=quoting("In 2010.", EDD_WORDS))
@@ -233,6 +242,7 @@ def test_quoting_the_planted_text_itself_shows_where_the_words_come_from(
     ({"content": '{"answer": "It was', "finish_reason": "length"}, 502, "QA_LLM_MAX_TOKENS (200"),
     ({"kind": "stall", "seconds": 30}, 504, f"within {TIMEOUT:g} s (QA_LLM_TIMEOUT)"),
     ({"kind": "endless"}, 504, "QA_LLM_TIMEOUT"),
+    ({"kind": "empty"}, 502, "ended its reply without a word"),
 ])
 def test_server_failures_are_one_line_502_or_504_in_time(
         client: TestClient, fake: FakeLLM, behaviour: dict[str, Any], status: int,

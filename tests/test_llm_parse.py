@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from qa.errors import LLMBadReply
-from qa.llm.parse import parse_reply
+from qa.llm.parse import parse_reply, whole_then_padding
 from qa.llm.records import ModelAnswer, ModelQuote
 
 EXPECTED = ModelAnswer("In 2010.", (ModelQuote(2, "was established in 2010"),))
@@ -41,3 +41,14 @@ def test_no_answer(reply: str) -> None:
 def test_unusable_replies(reply: str, message: str) -> None:
     with pytest.raises(LLMBadReply, match=message):
         parse_reply(reply)
+
+
+@pytest.mark.parametrize(("reply", "whole"), [
+    (BODY + "\n \t\n  \t", True),  # a finished object padded with white space (JSON grammar)
+    (BODY, True),
+    ('{"answer": "In 20', False),  # cut inside the object
+    (BODY + " and then", False),  # words after it: not padding
+    ("no object", False),
+])
+def test_a_reply_cut_in_its_padding_is_whole(reply: str, whole: bool) -> None:
+    assert whole_then_padding(reply) is whole

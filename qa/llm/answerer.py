@@ -11,7 +11,7 @@ from dataclasses import replace
 
 from qa.errors import LLMBadReply
 from qa.llm.client import ChatClient, Probe
-from qa.llm.parse import parse_reply
+from qa.llm.parse import parse_reply, whole_then_padding
 from qa.llm.prompt import messages, pack, prompt_budget
 from qa.llm.records import Endpoint
 from qa.llm.verify import PageSpan, check
@@ -56,7 +56,7 @@ class LLMAnswerer:
         """
         sources = pack(question, passages, sentence_ends, prompt_budget(self.endpoint))
         reply = self.client.complete(messages(question, sources))
-        if reply.finish_reason == "length":
+        if reply.finish_reason == "length" and not whole_then_padding(reply.text):
             raise LLMBadReply(f"the model's reply was cut at QA_LLM_MAX_TOKENS "
                            f"({self.endpoint.max_tokens} tokens) before it ended")
         written = parse_reply(reply.text)

@@ -145,6 +145,13 @@ class ChatClient:
                     finish = choice.finish_reason or finish
         finally:
             stream.close()
+        if not parts and finish is None and not cancel.is_set():
+            # A server that fails after its 200 has no status left to send: it just stops
+            # (llama-cpp-python does so for a prompt longer than its window).
+            raise LLMError(f"the model server at {self.url} ended its reply without a word "
+                           "or a finish reason; its log says why (a prompt longer than the "
+                           "server's window does this: is QA_LLM_CONTEXT_TOKENS the server's "
+                           "context size?)")
         return Reply("".join(parts), finish)
 
     def _within(self, seconds: float, call: Callable[[threading.Event], T], limit: str) -> T:

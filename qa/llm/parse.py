@@ -40,6 +40,20 @@ def parse_reply(text: str) -> ModelAnswer:
     return ModelAnswer(answer.strip(), tuple(_quote(q, text) for q in quotes))
 
 
+def whole_then_padding(text: str) -> bool:
+    """Whether ``text`` holds one whole JSON object followed only by white space: a reply cut
+    at the answer budget while a model in JSON mode padded a finished object (small models
+    under a server's JSON grammar do)."""
+    at = text.find("{")
+    if at < 0:
+        return False
+    try:
+        _, end = json.JSONDecoder().raw_decode(text, at)
+    except json.JSONDecodeError:
+        return False
+    return not text[end:].strip()
+
+
 def _first_object(text: str) -> dict[str, Any] | None:
     """The first JSON object in ``text`` (inside a code fence or not), or None."""
     decoder = json.JSONDecoder()

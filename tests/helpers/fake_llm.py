@@ -27,7 +27,7 @@ Content = str | Callable[[str], str]  # a reply, or a reply made from the user p
 class Behaviour:
     """What the next chat request gets."""
 
-    kind: str = "content"  # content | status | stall | endless | no_json_mode
+    kind: str = "content"  # content | status | stall | endless | no_json_mode | empty
     content: Content = '{"answer": null}'
     finish_reason: str = "stop"
     status: int = 500
@@ -130,6 +130,10 @@ def _handler(fake: FakeLLM) -> type[BaseHTTPRequestHandler]:
             self.send_header("Connection", "close")
             self.end_headers()
             try:
+                if b.kind == "empty":  # a failure after the 200: the stream just ends
+                    self.wfile.flush()
+                    self.close_connection = True
+                    return
                 if b.kind == "endless":
                     while True:
                         self._event(_chunk("la ", None))
