@@ -182,7 +182,9 @@ def test_post_reload_switches_while_ask_keeps_answering(
 ) -> None:
     from api.app import create_app
 
-    service = make_service(CORPUS)
+    # no build cache: the reload embeds every text again, so it is slow enough to ask during
+    # (with the cache it embeds the new file's few texts only, and is over at once)
+    service = make_service(CORPUS, build_cache_mb=0)
     service.embedder = SlowBuildEmbedder(1.5)
     service.open()
     name, text = NEW_DOCUMENT
