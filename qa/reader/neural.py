@@ -6,12 +6,13 @@ The answer is the passage text at the span's offsets, so it is the document's ow
 
 One question is answered without the model: "What does ACR stand for?" about an acronym the
 documents define (the table built from them at index time) gets the long form written before
-``(ACR)`` in a read passage. The model learnt few such questions, and the document states
+``(ACR)`` in a read passage. The model learnt few such questions, and the document gives
 the answer in a form a pattern reads exactly.
 """
 
 from __future__ import annotations
 
+import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 
@@ -76,8 +77,9 @@ class SpanReader:
         if declined or reading.end <= reading.start:
             return Answer(query.text, None, True, confidence, [], passages, features=features)
         p = read[reading.passage]
-        return self._answer(query, p, chunks[reading.passage], passages,
-                            (reading.start, reading.end), confidence, features)
+        span = _trim_date(query, p.text, reading.start, reading.end)
+        return self._answer(query, p, chunks[reading.passage], passages, span,
+                            confidence, features)
 
     def _answer(self, query: Query, p: Passage, chunk: Chunk | None,
                 passages: Sequence[Passage], span: tuple[int, int], confidence: float,
@@ -121,6 +123,19 @@ class SpanReader:
     def _chunk(self, p: Passage) -> Chunk | None:
         position = self.index.by_id.get(p.chunk_id)
         return self.index.chunks[position] if position is not None else None
+
+
+_DATE_PREPOSITION = re.compile(r"(?:in|on|during)\s+(?=\d|[A-Z])")
+
+
+def _trim_date(query: Query, text: str, start: int, end: int) -> tuple[int, int]:
+    """A date's span without the preposition before it ("in 2010" -> "2010") when the
+    question asks when: the second training stage taught the model to keep a leading
+    "to"/"by", and it carried the habit over to dates."""
+    if query.answer_type != "date":
+        return start, end
+    found = _DATE_PREPOSITION.match(text, start, end)
+    return (found.end(), end) if found and found.end() < end else (start, end)
 
 
 def _sentence_around(chunk: Chunk | None, p: Passage, start: int, end: int) -> tuple[int, int]:
