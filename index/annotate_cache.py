@@ -18,7 +18,7 @@ from pathlib import Path
 from typing import Any
 
 from index.annotate import Annotation, Token, annotate
-from index.cache import BuildCache, digest_of
+from index.cache import BuildCache, changed_packs, digest_of, read_packs
 
 _CODE = ("annotate.py", "textfold.py")
 
@@ -55,12 +55,7 @@ def annotate_cached(
     space = pipeline_space(nlp) if cache.enabled else ""
     keys = [hashlib.sha256(t.encode("utf-8", "surrogatepass")).hexdigest() for t in texts]
     owners = [doc_id for doc_id, _, _ in sentences]
-    known: dict[str, Parsed] = {}
-    stored: dict[str, set[str]] = {}
-    for owner in dict.fromkeys(owners):
-        found = _read_pack(cache, space, owner)
-        stored[owner] = set(found)
-        known.update(found)
+    known, stored = read_packs(owners, lambda o: _read_pack(cache, space, o))
     first = {k: n for n, k in reversed(list(enumerate(keys)))}
     missing = [k for k in dict.fromkeys(keys) if k not in known]
     fresh = annotate(nlp, [sentences[first[k]] for k in missing], [texts[first[k]] for k in missing])
@@ -107,10 +102,6 @@ def _write_packs(
     cache: BuildCache, space: str, keys: list[str], owners: list[str],
     stored: dict[str, set[str]], known: dict[str, Parsed],
 ) -> None:
-    wanted: dict[str, dict[str, None]] = {}
-    for key, owner in zip(keys, owners, strict=True):
-        wanted.setdefault(owner, {})[key] = None
-    for owner, own in wanted.items():
-        if set(own) != stored.get(owner):
-            payload = json.dumps({k: _row(known[k]) for k in own}, ensure_ascii=False)
-            cache.put("annotate", space, digest_of(owner), payload.encode("utf-8"))
+    for owner, own in changed_packs(keys, owners, stored).items():
+        payload = json.dumps({k: _row(known[k]) for k in own}, ensure_ascii=False)
+        cache.put("annotate", space, digest_of(owner), payload.encode("utf-8"))

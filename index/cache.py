@@ -25,8 +25,9 @@ import os
 import shutil
 import uuid
 from collections import Counter
-from collections.abc import Iterator
+from collections.abc import Callable, Hashable, Iterable, Iterator, Sequence
 from pathlib import Path
+from typing import TypeVar
 
 CACHE_DIR = "cache"
 STEPS = ("extract", "embed", "annotate")
@@ -40,6 +41,33 @@ def digest_of(*parts: str | bytes) -> str:
         data = part.encode("utf-8") if isinstance(part, str) else part
         digest.update(len(data).to_bytes(8, "little") + data)
     return digest.hexdigest()
+
+
+K = TypeVar("K", bound=Hashable)
+V = TypeVar("V")
+
+
+def read_packs(owners: Iterable[str], read: Callable[[str], dict[K, V]]
+               ) -> tuple[dict[K, V], dict[str, set[K]]]:
+    """Read each document's entry once (``read(owner)``): everything they hold by key,
+    and the keys each one holds (to tell later which entries changed)."""
+    known: dict[K, V] = {}
+    stored: dict[str, set[K]] = {}
+    for owner in dict.fromkeys(owners):
+        found = read(owner)
+        stored[owner] = set(found)
+        known.update(found)
+    return known, stored
+
+
+def changed_packs(keys: Sequence[K], owners: Sequence[str], stored: dict[str, set[K]]
+                  ) -> dict[str, list[K]]:
+    """The documents whose keys differ from what their entry holds, each with its keys in
+    first-seen order (the entries to rewrite)."""
+    wanted: dict[str, dict[K, None]] = {}
+    for key, owner in zip(keys, owners, strict=True):
+        wanted.setdefault(owner, {})[key] = None
+    return {owner: list(own) for owner, own in wanted.items() if set(own) != stored.get(owner)}
 
 
 class BuildCache:

@@ -20,7 +20,7 @@ from collections.abc import Sequence
 
 import numpy as np
 
-from index.cache import BuildCache, digest_of
+from index.cache import BuildCache, changed_packs, digest_of, read_packs
 from index.embedder import Embedder
 
 _SLICE = 256  # texts per call to the embedder, so the progress bar moves
@@ -56,12 +56,7 @@ def embed_cached(
     """
     keys = [text_key(t) for t in texts]
     space = model_space(embedder) if cache.enabled else ""
-    known: dict[bytes, np.ndarray] = {}
-    stored: dict[str, set[bytes]] = {}
-    for owner in dict.fromkeys(owners):
-        found = _read_pack(cache, space, owner, embedder.dim)
-        stored[owner] = set(found)
-        known.update(found)
+    known, stored = read_packs(owners, lambda o: _read_pack(cache, space, o, embedder.dim))
     missing = list(dict.fromkeys(k for k in keys if k not in known))
     first_text = {k: t for k, t in zip(keys, texts, strict=True)}
     fresh = _embed(embedder, [first_text[k] for k in missing], progress)
@@ -112,13 +107,7 @@ def _write_packs(
     stored: dict[str, set[bytes]], known: dict[bytes, np.ndarray],
 ) -> None:
     """Rewrite the entry of each document whose texts differ from what it holds."""
-    wanted: dict[str, dict[bytes, None]] = {}
-    for key, owner in zip(keys, owners, strict=True):
-        wanted.setdefault(owner, {})[key] = None
-    for owner, own_keys in wanted.items():
-        if set(own_keys) == stored.get(owner):
-            continue
-        ordered = list(own_keys)
+    for owner, ordered in changed_packs(keys, owners, stored).items():
         vectors = np.ascontiguousarray(np.vstack([known[k] for k in ordered]), dtype="<f4")
         payload = _HEAD.pack(len(ordered), vectors.shape[1]) + b"".join(ordered)
         cache.put("embed", space, digest_of(owner), payload + vectors.tobytes())
