@@ -23,6 +23,7 @@ PYTHON = BIN / "python"
 LOCK = ROOT / "requirements.lock"
 NLP_LOCK = ROOT / "requirements-nlp.txt"  # the spaCy pipeline, pinned by version and hash
 STAMP = VENV / ".installed"
+DEV_STAMP = VENV / ".installed-dev"
 SAMPLE = "When was the Extended Deterrence Dialogue established?"
 
 
@@ -34,21 +35,27 @@ def sh(*cmd: str | Path, env: dict[str, str] | None = None) -> None:
         sys.exit(result.returncode)
 
 
-def setup() -> None:
-    """Create .venv and install the project with pinned versions (skipped when current)."""
+def setup(dev: bool = False) -> None:
+    """Create .venv and install the project with pinned versions (skipped when current).
+
+    ``dev`` adds the test tools (``.[dev]``), among them the test-only llama.cpp server that
+    compiles at install; ``run`` does not need them and does not wait for that build."""
     if sys.version_info < (3, 11):
         sys.exit("Python 3.11 or newer is needed")
     if not PYTHON.exists():
         print(f"creating {VENV}", flush=True)
         venv.EnvBuilder(with_pip=True).create(VENV)
     inputs = [ROOT / "pyproject.toml", LOCK, NLP_LOCK]
-    if STAMP.exists() and all(STAMP.stat().st_mtime >= p.stat().st_mtime for p in inputs):
+    stamps = [DEV_STAMP] if dev else [STAMP, DEV_STAMP]  # a dev install serves run too
+    if any(s.exists() and all(s.stat().st_mtime >= p.stat().st_mtime for p in inputs)
+           for s in stamps):
         return
     sh(PYTHON, "-m", "pip", "install", "--quiet", "--upgrade", "pip")
     # torch is pinned to the CPU build in the lock; an unpinned install would pull CUDA.
-    sh(PYTHON, "-m", "pip", "install", "--quiet", "-c", LOCK, "-e", ".[dev]", env=build_env())
+    target = ".[dev]" if dev else "."
+    sh(PYTHON, "-m", "pip", "install", "--quiet", "-c", LOCK, "-e", target, env=build_env())
     sh(PYTHON, "-m", "pip", "install", "--quiet", "--no-deps", "--require-hashes", "-r", NLP_LOCK)
-    STAMP.write_text("ok\n")
+    (DEV_STAMP if dev else STAMP).write_text("ok\n")
 
 
 # How the test-only llama.cpp server (llama-cpp-python, compiled at install: ~5 min on 2 cores,
@@ -109,7 +116,7 @@ def ensure_chromium() -> None:
 
 def test() -> None:
     """Lint, type-check and run every test."""
-    setup()
+    setup(dev=True)
     ensure_chromium()
     e = env()
     sh(BIN / "ruff", "check", ".", env=e)
