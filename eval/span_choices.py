@@ -9,7 +9,12 @@ window's best span is kept, decoded with each length bonus of ``LENGTH_BONUSES``
 token towards whole phrases). Then, for each number of passages read (3, 5, 8) and each
 bonus, the abstention margin is the highest that keeps false abstention at most 5 %, and the
 option with the best F1 + abstention recall wins; the margin's calibration (logistic, into the probability that the answer is
-right) is fitted on the same questions and its ECE reported.
+right) is fitted on the same questions and its ECE reported. Last, the early exit: the
+lowest margin at which the first passage's span may answer alone (the other passages are
+then not read) whose dev strict accuracy and F1 are both at least those of reading every
+passage; none if no candidate keeps them.
+
+    python -m eval.span_choices MODEL_DIR --rows MODEL_DIR-dev-spans.json   # reuse a read
 """
 
 from __future__ import annotations
@@ -30,6 +35,7 @@ from qa.reader.windows import batch_arrays, best_spans, cut_windows
 MAX_PASSAGES = 8
 OPTIONS = (3, 5, 8)
 LENGTH_BONUSES = (0.0, 0.1, 0.2, 0.4)
+EARLY_EXITS = (0.0, 1.0, 2.0, 3.0, 4.0, 6.0, 8.0)
 MAX_FALSE_ABSTENTION = 0.05
 
 
@@ -76,10 +82,16 @@ def read_all(model: SpanModel, sets: Sequence[tuple[str, Path, list[GoldItem], P
     return rows
 
 
-def outcome(row: dict[str, Any], passages: int, bonus: float = 0.0) -> dict[str, Any]:
-    """The answer read from the first ``passages`` passages and how right it is."""
+def outcome(row: dict[str, Any], passages: int, bonus: float = 0.0,
+            early_exit: float | None = None) -> dict[str, Any]:
+    """The answer read from the first ``passages`` passages and how right it is; with
+    ``early_exit``, the first passage's span when its margin reaches it."""
     spans = [s for s in row["spans"][str(bonus)] if s["passage"] < passages]
+    head = [s for s in spans if s["passage"] == 0]
     best = max(spans, key=lambda s: s["margin"])
+    if early_exit is not None and head:
+        first = max(head, key=lambda s: s["margin"])
+        best = first if first["margin"] >= early_exit else best
     answers = row["answers"]
     return {"margin": best["margin"], "answerable": bool(answers),
             "strict": bool(answers) and strict_match(best["text"], answers),
@@ -99,8 +111,28 @@ def choose(rows: Sequence[dict[str, Any]]) -> dict[str, Any]:
     best = max(results, key=lambda o: (results[o][2]["f1"] + results[o][2]["abstention_recall"],
                                        -o[0], -o[1]))
     margin, outs, _ = results[best]
+    exit_margin, exits = choose_early_exit(rows, best[0], best[1], margin)
     return {"passages": best[0], "length_bonus": best[1], **settle(outs, margin),
+            "early_exit_margin": exit_margin, "early_exit_options": exits,
             "dev_options": {f"{k} passages, bonus {b}": v[2] for (k, b), v in results.items()}}
+
+
+def choose_early_exit(rows: Sequence[dict[str, Any]], passages: int, bonus: float,
+               margin: float) -> tuple[float | None, dict[str, Any]]:
+    """The lowest early-exit margin that loses neither strict accuracy nor F1 on dev
+    against reading every passage (None if each loses), and every candidate's figures
+    with the share of questions it answers from the first passage alone."""
+    full = figures([outcome(r, passages, bonus) for r in rows], margin)
+    options: dict[str, Any] = {}
+    chosen = None
+    for exit_margin in EARLY_EXITS:
+        found = figures([outcome(r, passages, bonus, exit_margin) for r in rows], margin)
+        alone = sum(max((s["margin"] for s in r["spans"][str(bonus)] if s["passage"] == 0),
+                        default=-math.inf) >= exit_margin for r in rows) / len(rows)
+        options[str(exit_margin)] = {**found, "first_passage_only": round(alone, 4)}
+        if chosen is None and all(found[f] >= full[f] for f in ("strict_accuracy", "f1")):
+            chosen = exit_margin
+    return chosen, options
 
 
 def abstain_margin(outs: Sequence[dict[str, Any]]) -> float:
@@ -149,21 +181,29 @@ def figures(outs: Sequence[dict[str, Any]], margin: float) -> dict[str, Any]:
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("model", type=Path, help="the model folder (its record is updated)")
+    parser.add_argument("--rows", type=Path, default=None,
+                        help="the dev spans a previous run of this model wrote (skips reading)")
     args = parser.parse_args(argv)
     record_path = args.model / RECORD
     record = json.loads(record_path.read_text("utf-8"))
-    model = SpanModel(args.model)
     sets = dev_sets()
-    rows = read_all(model, sets)
+    if args.rows is None:
+        rows = read_all(SpanModel(args.model), sets)
+        (args.model.parent / f"{args.model.name}-dev-spans.json").write_text(
+            json.dumps(rows) + "\n")
+    else:
+        rows = json.loads(args.rows.read_text("utf-8"))
     choice = choose(rows)
     record.update(passages=choice["passages"], length_bonus=choice["length_bonus"],
                   abstain_margin=choice["abstain_margin"],
                   calibration=choice["calibration"], dev=choice["dev"],
+                  early_exit_margin=choice["early_exit_margin"],
+                  early_exit_options=choice["early_exit_options"],
                   dev_options=choice["dev_options"],
                   dev_questions={name: len(items) for name, _, items, _ in sets})
     record_path.write_text(json.dumps(record, indent=1) + "\n", "utf-8")
-    (args.model.parent / f"{args.model.name}-dev-spans.json").write_text(json.dumps(rows) + "\n")
     print(json.dumps({k: choice[k] for k in ("passages", "length_bonus", "abstain_margin", "dev",
+                                             "early_exit_margin", "early_exit_options",
                                              "dev_options")}, indent=1))
     return 0
 

@@ -79,15 +79,19 @@ def length_batches(lengths: Sequence[int], batch: int, rng: random.Random) -> li
 
 
 def training_examples(names: Sequence[str], seed: int, max_questions: int | None,
-                      focus: str | None = None,
-                      replay: float = 2.0) -> tuple[list[Example], int]:
+                      focus: str | None = None, replay: float = 2.0,
+                      exclude: str | None = None) -> tuple[list[Example], int]:
     """Examples of the named documents; with ``max_questions``, of that many questions
     drawn at random (seeded) from them. With ``focus`` (an item-id prefix), the questions
     whose id starts with it plus ``replay`` times as many of the others, drawn at random
-    (seeded), so a second stage learns the new items without forgetting the rest.
+    (seeded), so a second stage learns the new items without forgetting the rest. With
+    ``exclude`` (an item-id prefix), those items are left out before anything is drawn
+    (a learning-curve point over the first round of questions only).
     Returns the examples and the question count."""
     rng = random.Random(seed)
     examples = [e for n in names for e in examples_of(n, rng)]
+    if exclude is not None:
+        examples = [e for e in examples if not e.qid.split("#", 1)[1].startswith(exclude)]
     qids = sorted({e.qid for e in examples})
     keep: set[str] | None = None
     if focus is not None:
@@ -119,7 +123,7 @@ def train(args: argparse.Namespace) -> None:
     train_files = gold_files(split["train"])
     names = [p.stem for p in train_files]
     examples, n_questions = training_examples(names, args.seed, args.max_questions,
-                                              args.focus, args.replay)
+                                              args.focus, args.replay, args.exclude)
     labelled = label_windows(tokenizer, examples, SHAPE)
     positives = sum(1 for _, s, _ in labelled if s > 0)
     print(f"{n_questions} questions over {len(names)} documents: {len(labelled)} windows, "
@@ -285,6 +289,8 @@ def main(argv: list[str] | None = None) -> None:
                         help="train on the items whose id starts with this prefix ...")
     parser.add_argument("--replay", type=float, default=2.0,
                         help="... plus this many other questions per focused one")
+    parser.add_argument("--exclude", default=None,
+                        help="leave out the items whose id starts with this prefix")
     parser.add_argument("--work", default=str(WORK))
     parser.add_argument("--out", default=str(WORK / "model"))
     train(parser.parse_args(argv))

@@ -88,9 +88,7 @@ def test_acronyms_the_chapter_defines_are_spelled_out_from_its_text(span_service
         assert answer.confidence == DEFINITION_CONFIDENCE
 
 
-def test_all_windows_of_a_question_go_through_one_run(span_service: Any) -> None:
-    model = span_service.span_model
-    calls: list[int] = []
+def _counting(model: Any, calls: list[int]) -> None:
     real = model.logits
 
     def counting(arrays: dict[str, np.ndarray]) -> tuple[np.ndarray, np.ndarray]:
@@ -98,11 +96,34 @@ def test_all_windows_of_a_question_go_through_one_run(span_service: Any) -> None
         return real(arrays)
 
     model.logits = counting
+
+
+def test_windows_go_through_at_most_two_runs_and_without_early_exit_one(
+        span_service: Any) -> None:
+    model = span_service.span_model
+    question = "What does the Host Nation Support cover?"
+    calls: list[int] = []
+    _counting(model, calls)
+    saved = model.early_exit
     try:
-        span_service.ask("What does the Host Nation Support cover?", k=5)
+        model.early_exit = None
+        span_service.ask(question, k=5)
+        assert len(calls) == 1 and calls[0] >= 5  # every window of the five passages at once
+        everything = calls[0]
+        calls.clear()
+        model.early_exit = float("inf")  # the first passage is never sure enough alone
+        span_service._cache.clear()  # the same question again, not its cached answer
+        span_service.ask(question, k=5)
+        assert len(calls) == 2 and sum(calls) == everything and calls[0] < everything
+        calls.clear()
+        model.early_exit = float("-inf")  # the first passage always answers alone
+        span_service._cache.clear()
+        span_service.ask(question, k=5)
+        assert len(calls) == 1 and calls[0] < everything
     finally:
+        model.early_exit = saved
+        span_service._cache.clear()
         del model.logits
-    assert len(calls) == 1 and calls[0] >= 5
 
 
 def test_tampered_model_is_refused_in_one_line(tmp_path: Path, real_settings: Any) -> None:
@@ -147,3 +168,46 @@ def test_a_larger_export_is_not_scored_once_a_smaller_one_is_within_the_rule() -
     scored["int8-pc"] = {"f1": 0.850, "mb": 23.0}
     assert not _cannot_win(scored, 23.0)   # the same size may still win on F1
     assert _cannot_win(scored, 33.6)       # larger than a variant within the rule
+
+
+def _fake_logits(peaks: dict[int, float]) -> Any:
+    """Logits whose best span in row r has margin peaks[r] (rows in batch order)."""
+    def logits(arrays: dict[str, np.ndarray]) -> tuple[np.ndarray, np.ndarray]:
+        rows, width = arrays["input_ids"].shape
+        start = np.zeros((rows, width), dtype=np.float32)
+        end = np.zeros((rows, width), dtype=np.float32)
+        for row in range(rows):
+            token = int(np.nonzero(arrays["token_type_ids"][row])[0][0])  # first passage token
+            start[row, token] = end[row, token] = peaks[len(logits.seen) + row] / 2
+        logits.seen.extend(range(rows))
+        return start, end
+
+    logits.seen = []  # type: ignore[attr-defined]
+    return logits
+
+
+@pytest.mark.parametrize(("margins", "early_exit", "runs", "passage"), [
+    ({0: 3.0, 1: 9.0}, 2.0, 1, 0),    # the first passage is sure enough: the other is not read
+    ({0: 1.0, 1: 9.0}, 2.0, 2, 1),    # it is not: both are read and the better span wins
+    ({0: 5.0, 1: 4.0}, 9.0, 2, 0),    # read both, the first still the best
+    ({0: 1.0, 1: 9.0}, None, 1, 1),   # no early exit: one run over every window
+])
+def test_early_exit_reads_the_other_passages_only_when_the_first_is_unsure(
+        margins: dict[int, float], early_exit: float | None, runs: int, passage: int) -> None:
+    from qa.reader.span_model import read_passages
+    from qa.reader.windows import WindowShape, load_tokenizer
+
+    tokenizer = load_tokenizer(MODEL_DIR / "tokenizer.json")
+    logits = _fake_logits(margins)
+    batches: list[int] = []
+
+    def counted(arrays: dict[str, np.ndarray]) -> tuple[np.ndarray, np.ndarray]:
+        batches.append(arrays["input_ids"].shape[0])
+        return logits(arrays)
+
+    reading = read_passages(counted, tokenizer, WindowShape(64, 32, 10), "Who signed it?",
+                            ["The treaty was signed.", "The minister signed it."], None,
+                            early_exit=early_exit)
+    assert reading is not None and reading.passage == passage
+    assert reading.margin == pytest.approx(margins[passage])
+    assert len(batches) == runs and sum(batches) == (1 if runs == 1 and early_exit else 2)

@@ -52,3 +52,12 @@ def test_max_questions_draws_a_sample_without_focus() -> None:
     assert count == 7 and len({e.qid for e in examples}) == 7
     everything, total = trainer.training_examples(["a", "b"], seed=3, max_questions=None)
     assert total == 26 and len(everything) == 52
+
+
+def test_exclude_leaves_the_prefixed_items_out_before_the_sample_is_drawn() -> None:
+    examples, count = trainer.training_examples(["a", "b"], seed=3, max_questions=None,
+                                                exclude="w")
+    assert count == 20 and not any("#w" in e.qid for e in examples)
+    sample, drawn = trainer.training_examples(["a", "b"], seed=3, max_questions=15,
+                                              exclude="w")
+    assert drawn == 15 and not any("#w" in e.qid for e in sample)

@@ -59,11 +59,36 @@ def pick(windows: Sequence[Window], spans: Sequence[Span]) -> Reading | None:
 
 def read_passages(logits: Logits, tokenizer: Any, shape: WindowShape, question: str,
                   passages: Sequence[str], breaks: Sequence[Sequence[int]] | None,
-                  length_bonus: float = 0.0) -> Reading | None:
-    """Cut, run once over every window, decode: the best span of ``passages``."""
+                  length_bonus: float = 0.0,
+                  early_exit: float | None = None) -> Reading | None:
+    """Cut, run, decode: the best span of ``passages``.
+
+    With ``early_exit`` (a margin chosen on dev), the first passage's windows run first and
+    its span is the answer when its margin reaches ``early_exit``; only otherwise do the
+    other passages' windows run, in one more batch. Without it, every window goes through
+    one run. Either way the answer is the span with the largest margin among those read."""
     if not passages:
         return None
     windows = cut_windows(tokenizer, question, passages, shape)
+    if early_exit is None:
+        return read_windows(logits, windows, shape, breaks, length_bonus)
+    head = [w for w in windows if w.passage == 0]
+    rest = [w for w in windows if w.passage != 0]
+    first = read_windows(logits, head, shape, breaks, length_bonus)
+    if not rest or (first is not None and first.margin >= early_exit):
+        return first
+    later = read_windows(logits, rest, shape, breaks, length_bonus)
+    if first is None or (later is not None and later.margin > first.margin):
+        return later
+    return first
+
+
+def read_windows(logits: Logits, windows: Sequence[Window], shape: WindowShape,
+                 breaks: Sequence[Sequence[int]] | None,
+                 length_bonus: float = 0.0) -> Reading | None:
+    """One run over ``windows``; the best span among them."""
+    if not windows:
+        return None
     start, end = logits(batch_arrays(windows))
     return pick(windows, best_spans(windows, start, end, shape, breaks, length_bonus))
 
@@ -97,6 +122,8 @@ class SpanModel:
         self.margin = float(self.record["abstain_margin"])
         self.passages = int(self.record.get("passages", 5))  # how many passages it reads
         self.length_bonus = float(self.record.get("length_bonus", 0.0))  # chosen on dev
+        exit_margin = self.record.get("early_exit_margin")  # chosen on dev; None: one run
+        self.early_exit = None if exit_margin is None else float(exit_margin)
         calib = self.record["calibration"]
         self._a, self._b = float(calib["slope"]), float(calib["intercept"])
         self.threads = threads
@@ -136,7 +163,7 @@ class SpanModel:
              breaks: Sequence[Sequence[int]] | None = None) -> Reading | None:
         """The best span of the question over the passages."""
         return read_passages(self.logits, self.tokenizer, self.shape, question, passages,
-                             breaks, self.length_bonus)
+                             breaks, self.length_bonus, self.early_exit)
 
     def confidence(self, margin: float) -> float:
         """The calibrated probability that an answer with this margin is right."""
