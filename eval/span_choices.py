@@ -9,10 +9,12 @@ window's best span is kept, decoded with each length bonus of ``LENGTH_BONUSES``
 token towards whole phrases). Then, for each number of passages read (3, 5, 8) and each
 bonus, the abstention margin is the highest that keeps false abstention at most 5 %, and the
 option with the best F1 + abstention recall wins; the margin's calibration (logistic, into the probability that the answer is
-right) is fitted on the same questions and its ECE reported. Last, the early exit: the
-lowest margin at which the first passage's span may answer alone (the other passages are
-then not read) whose dev strict accuracy and F1 are both at least those of reading every
-passage; none if no candidate keeps them.
+right) is fitted on the same questions and its ECE reported. Last, the early exit: each dev
+question is read again as the service reads it -- the first passage's windows in one run,
+the other passages' in another -- and the lowest margin at which the first passage's span
+may answer alone whose strict accuracy and F1 are both at least those of reading every
+passage in one run wins (each at its own abstention margin); none if every candidate loses.
+With an early exit, the abstention margin and calibration written are those of that read.
 
     python -m eval.span_choices MODEL_DIR --rows MODEL_DIR-dev-spans.json   # reuse a read
 """
@@ -82,16 +84,57 @@ def read_all(model: SpanModel, sets: Sequence[tuple[str, Path, list[GoldItem], P
     return rows
 
 
-def outcome(row: dict[str, Any], passages: int, bonus: float = 0.0,
-            early_exit: float | None = None) -> dict[str, Any]:
-    """The answer read from the first ``passages`` passages and how right it is; with
-    ``early_exit``, the first passage's span when its margin reaches it."""
+def read_early_exit(model: SpanModel, sets: Sequence[tuple[str, Path, list[GoldItem], Path]],
+                    rows: Sequence[dict[str, Any]], passages: int, bonus: float) -> None:
+    """Add to each row the spans of the two runs an early-exit read makes, as the service
+    makes them: the first passage's windows alone (``head``), then the other passages'
+    (``rest``). Separate runs, not the one-run spans: the int8 model quantizes each run's
+    activations over its whole batch, so a window's margin moves a little with its batch."""
+    by_key = {(r["set"], r["id"]): r for r in rows}
+    for name, corpus, items, index_dir in sets:
+        service = open_service(corpus, index_dir, reader="features")
+        for item in items:
+            query, hits, _ = service.prepare(item.question, passages)
+            reader = service.loaded.reader
+            found = [reader.passage(h) for h in hits[:passages]]
+            chunks = [service.loaded.index.chunks[service.loaded.index.by_id[p.chunk_id]]
+                      for p in found]
+            breaks = [[s - p.start for s, _ in c.sentences]
+                      for p, c in zip(found, chunks, strict=True)]
+            windows = cut_windows(model.tokenizer, query.text, [p.text for p in found],
+                                  model.shape)
+            row = by_key[name, item.id]
+            for part, keep in (("head", lambda w: w.passage == 0),
+                               ("rest", lambda w: w.passage != 0)):
+                run = [w for w in windows if keep(w)]
+                if not run:
+                    row[part] = []
+                    continue
+                start, end = model.logits(batch_arrays(run))
+                row[part] = [{"passage": run[s.window].passage, "margin": s.margin,
+                              "text": found[run[s.window].passage].text[s.start:s.end]}
+                             for s in best_spans(run, start, end, model.shape, breaks, bonus)]
+
+
+def outcome(row: dict[str, Any], passages: int, bonus: float = 0.0) -> dict[str, Any]:
+    """The answer read from the first ``passages`` passages and how right it is."""
     spans = [s for s in row["spans"][str(bonus)] if s["passage"] < passages]
-    head = [s for s in spans if s["passage"] == 0]
-    best = max(spans, key=lambda s: s["margin"])
-    if early_exit is not None and head:
-        first = max(head, key=lambda s: s["margin"])
-        best = first if first["margin"] >= early_exit else best
+    return scored(row, max(spans, key=lambda s: s["margin"]))
+
+
+def exit_outcome(row: dict[str, Any], early_exit: float) -> dict[str, Any]:
+    """The answer of the early-exit read (``row["head"]``: the spans of the first passage's
+    windows run alone; ``row["rest"]``: the other passages' windows in one more run) and
+    how right it is."""
+    first = max(row["head"], key=lambda s: s["margin"])
+    if first["margin"] >= early_exit or not row["rest"]:
+        return scored(row, first)
+    later = max(row["rest"], key=lambda s: s["margin"])
+    return scored(row, later if later["margin"] > first["margin"] else first)
+
+
+def scored(row: dict[str, Any], best: dict[str, Any]) -> dict[str, Any]:
+    """A span's margin and how right its text is against the row's gold answers."""
     answers = row["answers"]
     return {"margin": best["margin"], "answerable": bool(answers),
             "strict": bool(answers) and strict_match(best["text"], answers),
@@ -111,24 +154,25 @@ def choose(rows: Sequence[dict[str, Any]]) -> dict[str, Any]:
     best = max(results, key=lambda o: (results[o][2]["f1"] + results[o][2]["abstention_recall"],
                                        -o[0], -o[1]))
     margin, outs, _ = results[best]
-    exit_margin, exits = choose_early_exit(rows, best[0], best[1], margin)
     return {"passages": best[0], "length_bonus": best[1], **settle(outs, margin),
-            "early_exit_margin": exit_margin, "early_exit_options": exits,
             "dev_options": {f"{k} passages, bonus {b}": v[2] for (k, b), v in results.items()}}
 
 
 def choose_early_exit(rows: Sequence[dict[str, Any]], passages: int, bonus: float,
-               margin: float) -> tuple[float | None, dict[str, Any]]:
-    """The lowest early-exit margin that loses neither strict accuracy nor F1 on dev
-    against reading every passage (None if each loses), and every candidate's figures
-    with the share of questions it answers from the first passage alone."""
-    full = figures([outcome(r, passages, bonus) for r in rows], margin)
+                      ) -> tuple[float | None, dict[str, Any]]:
+    """The lowest early-exit margin whose dev strict accuracy and F1 are both at least those
+    of reading every passage in one run (None if each loses), each at its own abstention
+    margin (false abstention at most 5 %); with every candidate's figures and the share of
+    questions the first passage answers alone. ``rows`` carry the early-exit runs
+    (:func:`read_early_exit`)."""
+    full_outs = [outcome(r, passages, bonus) for r in rows]
+    full = figures(full_outs, abstain_margin(full_outs))
     options: dict[str, Any] = {}
     chosen = None
     for exit_margin in EARLY_EXITS:
-        found = figures([outcome(r, passages, bonus, exit_margin) for r in rows], margin)
-        alone = sum(max((s["margin"] for s in r["spans"][str(bonus)] if s["passage"] == 0),
-                        default=-math.inf) >= exit_margin for r in rows) / len(rows)
+        outs = [exit_outcome(r, exit_margin) for r in rows]
+        found = figures(outs, abstain_margin(outs))
+        alone = sum(max(s["margin"] for s in r["head"]) >= exit_margin for r in rows) / len(rows)
         options[str(exit_margin)] = {**found, "first_passage_only": round(alone, 4)}
         if chosen is None and all(found[f] >= full[f] for f in ("strict_accuracy", "f1")):
             chosen = exit_margin
@@ -187,18 +231,25 @@ def main(argv: list[str] | None = None) -> int:
     record_path = args.model / RECORD
     record = json.loads(record_path.read_text("utf-8"))
     sets = dev_sets()
-    if args.rows is None:
-        rows = read_all(SpanModel(args.model), sets)
+    model = SpanModel(args.model)
+    rows = (read_all(model, sets) if args.rows is None
+            else json.loads(args.rows.read_text("utf-8")))
+    choice = choose(rows)
+    k, bonus = choice["passages"], choice["length_bonus"]
+    if k > 1 and not all("head" in r for r in rows):
+        read_early_exit(model, sets, rows, k, bonus)
+    if args.rows is None or k > 1:
         (args.model.parent / f"{args.model.name}-dev-spans.json").write_text(
             json.dumps(rows) + "\n")
-    else:
-        rows = json.loads(args.rows.read_text("utf-8"))
-    choice = choose(rows)
-    record.update(passages=choice["passages"], length_bonus=choice["length_bonus"],
+    exit_margin, exits = choose_early_exit(rows, k, bonus) if k > 1 else (None, {})
+    if exit_margin is not None:  # what ships is the early-exit read: settle on its margins
+        choice.update(settle(outs := [exit_outcome(r, exit_margin) for r in rows],
+                             abstain_margin(outs)))
+    choice.update(early_exit_margin=exit_margin, early_exit_options=exits)
+    record.update(passages=k, length_bonus=bonus,
                   abstain_margin=choice["abstain_margin"],
                   calibration=choice["calibration"], dev=choice["dev"],
-                  early_exit_margin=choice["early_exit_margin"],
-                  early_exit_options=choice["early_exit_options"],
+                  early_exit_margin=exit_margin, early_exit_options=exits,
                   dev_options=choice["dev_options"],
                   dev_questions={name: len(items) for name, _, items, _ in sets})
     record_path.write_text(json.dumps(record, indent=1) + "\n", "utf-8")
