@@ -135,14 +135,7 @@ def train(args: argparse.Namespace) -> None:
     if args.init:
         model.load_state_dict(torch.load(args.init, weights_only=False)["model"])
         print(f"weights from {args.init}; new optimizer and schedule", flush=True)
-    optimizer = torch.optim.AdamW(model.parameters(), lr=args.lr, weight_decay=0.01)
-    batches_per_epoch = sum(math.ceil(min(50 * args.batch, len(labelled) - i) / args.batch)
-                            for i in range(0, len(labelled), 50 * args.batch))
-    total = batches_per_epoch * args.epochs
-    warmup = int(0.1 * total)
-    scheduler = torch.optim.lr_scheduler.LambdaLR(
-        optimizer, lambda step: min((step + 1) / max(warmup, 1),
-                                    max(0.0, (total - step) / max(total - warmup, 1))))
+    optimizer, scheduler, total = optimizer_and_schedule(model, args, len(labelled))
     step = 0
     if args.resume and checkpoint.is_file():
         state = torch.load(checkpoint, weights_only=False)
@@ -159,19 +152,10 @@ def train(args: argparse.Namespace) -> None:
     stop = min(total, args.stop_at or total)
     bar = tqdm(total=total, initial=step, desc="training", unit="batch")
     while step < stop:
-        rows = [labelled[i] for i in orders[step]]
-        arrays = batch_arrays([w for w, _, _ in rows])
-        out = model(**{k: torch.from_numpy(v) for k, v in arrays.items()},
-                    start_positions=torch.tensor([s for _, s, _ in rows]),
-                    end_positions=torch.tensor([e for _, _, e in rows]))
-        out.loss.backward()
-        torch.nn.utils.clip_grad_norm_(model.parameters(), 1.0)
-        optimizer.step()
-        scheduler.step()
-        optimizer.zero_grad()
+        loss = train_step(model, optimizer, scheduler, [labelled[i] for i in orders[step]])
         step += 1
         bar.update(1)
-        bar.set_postfix(loss=f"{out.loss.item():.3f}")
+        bar.set_postfix(loss=f"{loss:.3f}")
         if step % args.checkpoint_every == 0 or step == stop:
             torch.save({"model": model.state_dict(), "optimizer": optimizer.state_dict(),
                         "scheduler": scheduler.state_dict(), "step": step}, checkpoint)
@@ -180,6 +164,38 @@ def train(args: argparse.Namespace) -> None:
     model.eval()
     finish(args, model, tokenizer, base, train_files, n_questions, len(labelled), positives,
            minutes, (step, total))
+
+
+def optimizer_and_schedule(model: Any, args: argparse.Namespace,
+                           n_windows: int) -> tuple[Any, Any, int]:
+    """AdamW with linear warm-up (a tenth of the steps) and linear decay; the step count."""
+    import torch
+
+    optimizer = torch.optim.AdamW(model.parameters(), lr=args.lr, weight_decay=0.01)
+    batches_per_epoch = sum(math.ceil(min(50 * args.batch, n_windows - i) / args.batch)
+                            for i in range(0, n_windows, 50 * args.batch))
+    total = batches_per_epoch * args.epochs
+    warmup = int(0.1 * total)
+    scheduler = torch.optim.lr_scheduler.LambdaLR(
+        optimizer, lambda step: min((step + 1) / max(warmup, 1),
+                                    max(0.0, (total - step) / max(total - warmup, 1))))
+    return optimizer, scheduler, total
+
+
+def train_step(model: Any, optimizer: Any, scheduler: Any, rows: Sequence[Any]) -> float:
+    """One batch forward and backward, clipped, one optimizer and schedule step; its loss."""
+    import torch
+
+    arrays = batch_arrays([w for w, _, _ in rows])
+    out = model(**{k: torch.from_numpy(v) for k, v in arrays.items()},
+                start_positions=torch.tensor([s for _, s, _ in rows]),
+                end_positions=torch.tensor([e for _, _, e in rows]))
+    out.loss.backward()
+    torch.nn.utils.clip_grad_norm_(model.parameters(), 1.0)
+    optimizer.step()
+    scheduler.step()
+    optimizer.zero_grad()
+    return float(out.loss.item())
 
 
 def export(model: Any, out: Path) -> None:
@@ -237,6 +253,7 @@ def finish(args: argparse.Namespace, model: Any, tokenizer: Any, base: Path,
             "threads": args.threads, "questions": n_questions, "windows": n_windows,
             "windows_with_answer": positives, "documents": len(train_files),
             "minutes_this_run": round(minutes, 1), "max_questions": args.max_questions,
+            "exclude_prefix": args.exclude,
             "steps": steps[0], "planned_steps": steps[1],
             "negatives": "1 per answerable question (best-ranked BM25 chunk without the "
                          "answer), 2 per unanswerable question",
