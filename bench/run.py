@@ -31,7 +31,7 @@ from bench.measure import CORPUS, gold_questions, latency, machine, ratio, secon
 
 
 def _floor_call(embedder: Any, vectors: Any, depth: int) -> Callable[[str], None]:
-    from index.vectors import search_vectors
+    from index.search.vectors import search_vectors
 
     def floor(question: str) -> None:
         search_vectors(vectors, embedder.embed([question])[0], depth)
@@ -64,11 +64,11 @@ def paired(
 def measure_build(root: Path, embedder: Any, repeats: int) -> dict[str, Any]:
     """A full build of the chapter vs encoding its chunks, and chunks + sentences, alone."""
     from index.builder import build_index, unique_sentences
-    from index.chunker import chunk_document, embedding_text
     from index.config import BuildConfig
-    from index.reader import read_corpus
-    from index.structure import parse_blocks
-    from index.tokens import count_tokens
+    from index.documents.corpus import read_corpus
+    from index.documents.structure import parse_blocks
+    from index.text.chunker import chunk_document, embedding_text
+    from index.text.tokens import count_tokens
 
     config = BuildConfig()
     snapshot = read_corpus(root / "corpus")
@@ -356,7 +356,8 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 def run(args: argparse.Namespace) -> dict[str, Any]:
     """Measure everything but the scale part and the encoder variants."""
-    from index.embedder import SentenceTransformerEmbedder, make_embedder
+    from index.encode import make_embedder
+    from index.encode.torch_embedder import SentenceTransformerEmbedder
     from qa.service import QAService
     from qa.settings import Settings
 

@@ -30,7 +30,7 @@ import numpy as np
 
 from bench.measure import CORPUS, gold_questions, latency, machine, rss_bytes, seconds, time_each
 from bench.synthetic import ClusteredVectors, neighbour_profile, zipf_queries, zipf_token_docs
-from index.vectors import (
+from index.search.vectors import (
     DEFAULT_HNSW_THRESHOLD,
     INDEX_KINDS,
     AnnParams,
@@ -199,7 +199,7 @@ def bm25_scale(size: int, queries: int = 100, depth: int = 30) -> dict[str, Any]
     import bm25s
     from bm25s.tokenization import Tokenized
 
-    from index.bm25 import bm25_scores
+    from index.search.bm25 import bm25_scores
 
     docs, vocab = zipf_token_docs(size)
     gc.collect()
@@ -234,10 +234,10 @@ def text_scale(chunks: int, kinds: Sequence[str], params: AnnParams) -> dict[str
     """Build a real index of a generated corpus of about ``chunks`` chunks; time and search it."""
     from bench.textgen import write_corpus
     from index.builder import build_index
-    from index.chunker import embedding_text
     from index.config import BuildConfig
-    from index.embedder import SentenceTransformerEmbedder
+    from index.encode.torch_embedder import SentenceTransformerEmbedder
     from index.loader import load_index
+    from index.text.chunker import embedding_text
 
     embedder = SentenceTransformerEmbedder()
     embedder.embed(["warm up the model"])

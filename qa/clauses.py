@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import re
 
-from index.lexical import STOPWORDS
+from index.text.lexical import STOPWORDS
 from qa.noun_phrases import wh_phrase
 from qa.phrase_tokens import (
     AUXILIARIES,

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import re
 
-from index.lexical import STOPWORDS
+from index.text.lexical import STOPWORDS
 from qa.phrase_tokens import (
     AUXILIARIES,
     DETERMINERS,

@@ -12,7 +12,7 @@ import re
 from dataclasses import dataclass
 from functools import lru_cache
 
-from index.lexical import STOPWORDS, content_words, fold_possessive, stem
+from index.text.lexical import STOPWORDS, content_words, fold_possessive, stem
 from qa.spans import Span
 
 _TOKEN = re.compile(r"[^\W_]+(?:[-'’.]+[^\W_]+)*\.?|[^\w\s]")

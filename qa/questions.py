@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from index.textfold import has_content
+from index.documents.textfold import has_content
 from qa.errors import InvalidQuestion
 
 

@@ -11,13 +11,14 @@ from collections import OrderedDict
 from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING, Any
 
-from index.embedder import Embedder, make_embedder
+from index.documents.textfold import clean_question
+from index.encode import make_embedder
+from index.encode.base import Embedder
 from index.errors import CorruptIndex, IndexNotFound
 from index.history import KEPT_VERSIONS, kept_document, kept_versions
 from index.loader import IndexStatus, LoadedIndex, check_index, load_index
-from index.nlp import load_query_nlp
 from index.records import Document, SkippedFile
-from index.textfold import clean_question
+from index.text.nlp import load_query_nlp
 from qa.errors import InvalidQuestion, LLMNotConfigured, NotFound, TooLarge
 from qa.query import Query, analyse
 from qa.questions import check_question, short_id

@@ -8,8 +8,8 @@ from pathlib import Path
 
 import pytest
 
-from index.extract.pool import map_bounded
-from index.reader import read_corpus
+from index.documents.corpus import read_corpus
+from index.documents.extract.pool import map_bounded
 from tests.helpers.pdfs import minimal_pdf
 
 

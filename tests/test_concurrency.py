@@ -24,7 +24,7 @@ import numpy as np
 import pytest
 
 from index.builder import build_index
-from index.embedder import HashingEmbedder
+from index.encode.hashing import HashingEmbedder
 from index.errors import IndexLocked
 from index.loader import load_index
 from index.store import build_lock

@@ -287,7 +287,7 @@ def test_sigkill_of_qa_index_at_random_moments_never_breaks_the_index(
 
 
 def _fake_build(corpus: Path, index_dir: Path) -> Path:
-    from index.embedder import HashingEmbedder
+    from index.encode.hashing import HashingEmbedder
 
     return build_index(corpus, index_dir, BuildConfig(), HashingEmbedder()).version
 

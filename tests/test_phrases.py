@@ -9,7 +9,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from index.lexical import content_words, stem
+from index.text.lexical import content_words, stem
 from qa.phrases import (
     defined_acronym,
     definition_span,

@@ -15,7 +15,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from functools import cached_property
 
-from index.annotate import Annotation, Token
+from index.text.annotate import Annotation, Token
 from qa.phrases import definition_span, open_answer, term_definition
 from qa.query import Query, head_type
 from qa.reader.sentences import ScoredSentence
