@@ -22,7 +22,7 @@ from index.text.nlp import load_query_nlp
 from qa.errors import InvalidQuestion, LLMNotConfigured, NotFound, TooLarge
 from qa.query import Query, analyse
 from qa.questions import check_question, short_id
-from qa.reader import ExtractiveReader
+from qa.reader.extractive import ExtractiveReader
 from qa.reader.features import FEATURES
 from qa.reader.model import ReaderModel, load_model
 from qa.reader.neural import SpanReader

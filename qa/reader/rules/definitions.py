@@ -10,8 +10,8 @@ from __future__ import annotations
 
 import re
 
-from qa.phrase_tokens import clause_end, phrase_span, token_at, tokenize
-from qa.spans import Span
+from qa.reader.rules.phrase_tokens import clause_end, phrase_span, token_at, tokenize
+from qa.reader.rules.spans import Span
 
 _DEFINITION_QUESTION = re.compile(
     r"\b(?:what|which)\b.*?\b(?:does|do|did|is|was)\s+(?:the\s+)?"

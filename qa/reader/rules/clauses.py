@@ -11,8 +11,8 @@ from __future__ import annotations
 import re
 
 from index.text.lexical import STOPWORDS
-from qa.noun_phrases import wh_phrase
-from qa.phrase_tokens import (
+from qa.reader.rules.noun_phrases import wh_phrase
+from qa.reader.rules.phrase_tokens import (
     AUXILIARIES,
     CLAUSE_WORDS,
     DETERMINERS,
@@ -25,7 +25,7 @@ from qa.phrase_tokens import (
     token_at,
     tokenize,
 )
-from qa.spans import TITLES, Span
+from qa.reader.rules.spans import TITLES, Span
 
 # "since" gives a cause, but not before a time ("since 2006", "since FY1999", "since April")
 _SINCE = r"since(?!\s+(?:\d|FY|fiscal|the\s+(?:start|end|beginning)|(?:January|February|March|April|May|June|July|August|September|October|November|December)\b|then\b|last\b))"

@@ -1,6 +1,6 @@
 """Tokens, English word lists and phrase edges shared by the phrase rules.
 
-Holds the tokenizer of ``qa.phrases`` (cached per sentence), stemming of single words,
+Holds the tokenizer of ``qa.reader.rules.phrases`` (cached per sentence), stemming of single words,
 the English function words the rules read (determiners, clause openers, prepositions,
 auxiliaries), ``clause_end`` (where a phrase stops) and ``phrase_span`` (tokens to a
 trimmed span).
@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from functools import lru_cache
 
 from index.text.lexical import STOPWORDS, content_words, fold_possessive, stem
-from qa.spans import Span
+from qa.reader.rules.spans import Span
 
 _TOKEN = re.compile(r"[^\W_]+(?:[-'’.]+[^\W_]+)*\.?|[^\w\s]")
 DETERMINERS = frozenset(

@@ -10,7 +10,7 @@ from __future__ import annotations
 import re
 
 from index.text.lexical import STOPWORDS
-from qa.phrase_tokens import (
+from qa.reader.rules.phrase_tokens import (
     AUXILIARIES,
     DETERMINERS,
     PREPOSITIONS,
@@ -22,7 +22,7 @@ from qa.phrase_tokens import (
     token_at,
     tokenize,
 )
-from qa.spans import Span
+from qa.reader.rules.spans import Span
 
 _CLASS_WORDS = frozenset("kind kinds type types sort sorts form forms".split())
 _ORDINALS = frozenset(
