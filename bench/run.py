@@ -243,6 +243,19 @@ def print_report(r: dict[str, Any], out: Any = sys.stdout) -> None:
         f"{m.get('memory_gb', '?')} GB, load {m.get('load_avg')}",
         file=out,
     )
+    _print_latencies(r, out)
+    _print_build_and_start(r, out)
+    print("\ntargets", file=out)
+    for v in r["targets"]:
+        print(
+            f"  {'PASS' if v['pass'] else 'FAIL'}  {v['target']:<38} {v['value']} {v['unit']} "
+            f"(limit {v['limit']})",
+            file=out,
+        )
+
+
+def _print_latencies(r: dict[str, Any], out: Any) -> None:
+    """The latency table: floors, in-process and HTTP figures, each against its floor."""
     line = "{:<44} {:>9} {:>9} {:>9}"
     print(line.format("measure", "p50 ms", "p95 ms", "x floor"), file=out)
 
@@ -276,6 +289,10 @@ def print_report(r: dict[str, Any], out: Any = sys.stdout) -> None:
             f"errors {h['one_client_errors']} / {c['errors']} {c['error_statuses']}",
             file=out,
         )
+
+
+def _print_build_and_start(r: dict[str, Any], out: Any) -> None:
+    """The build time of the chapter and the cold start of ``qa ask``."""
     if "build" in r:
         b = r["build"]
         print(
@@ -295,13 +312,6 @@ def print_report(r: dict[str, Any], out: Any = sys.stdout) -> None:
         if "old_qa_ask_s" in cs:
             print(f"  old release's qa ask {cs['old_qa_ask_s']:.2f} s (new x{cs['ratio_vs_old']})",
                   file=out)
-    print("\ntargets", file=out)
-    for v in r["targets"]:
-        print(
-            f"  {'PASS' if v['pass'] else 'FAIL'}  {v['target']:<38} {v['value']} {v['unit']} "
-            f"(limit {v['limit']})",
-            file=out,
-        )
 
 
 def main(argv: Sequence[str] | None = None) -> int:

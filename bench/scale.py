@@ -279,7 +279,15 @@ def text_scale(chunks: int, kinds: Sequence[str], params: AnnParams) -> dict[str
 
 def print_tables(results: dict[str, Any], out: Any = sys.stdout) -> None:
     """The scale results as plain-text tables."""
-    vec = results.get("vectors", [])
+    _print_vectors(results.get("vectors", []), out)
+    _print_bm25(results.get("bm25"), out)
+    _print_text(results.get("text"), out)
+    for line in targets(results):
+        print(line, file=out)
+
+
+def _print_vectors(vec: list[dict[str, Any]], out: Any) -> None:
+    """The search step on synthetic vectors: one row per size and kind, then the sweeps."""
     if vec:
         print(
             "\nSearch step, synthetic clustered vectors (dim 384, k=10, one query at a time)",
@@ -314,20 +322,27 @@ def print_tables(results: dict[str, Any], out: Any = sys.stdout) -> None:
                         f"{points}",
                         file=out,
                     )
-    if results.get("bm25"):
+
+
+def _print_bm25(bm25: list[dict[str, Any]] | None, out: Any) -> None:
+    """BM25 on Zipfian token documents, one row per size."""
+    if bm25:
         print("\nBM25 (bm25s), Zipfian token documents, 6-term queries", file=out)
         print(
             f"{'size':>10} {'build s':>8} {'RSS+ MB':>8} {'score p50':>10} {'argsort p50':>12} {'top-30 p50':>11}",
             file=out,
         )
-        for row in results["bm25"]:
+        for row in bm25:
             print(
                 f"{row['size']:>10,} {row['build_s']:>8.1f} {row['rss_delta_mb']:>8.0f} "
                 f"{row['score_ms']['p50']:>10.2f} {row['argsort_all_ms']['p50']:>12.2f} "
                 f"{row['argpartition_top_ms']['p50']:>11.2f}",
                 file=out,
             )
-    text = results.get("text")
+
+
+def _print_text(text: dict[str, Any] | None, out: Any) -> None:
+    """The build and search figures on real (generated) text."""
     if text:
         print(
             f"\nReal text: {text['chunks']:,} chunks + {text['sentences']:,} sentences "
@@ -350,8 +365,6 @@ def print_tables(results: dict[str, Any], out: Any = sys.stdout) -> None:
                 f"recall@10 {row['recall_at_10']:.3f} (100 gold questions)",
                 file=out,
             )
-    for line in targets(results):
-        print(line, file=out)
 
 
 def targets(results: dict[str, Any]) -> list[str]:

@@ -199,8 +199,7 @@ def _parse_plain(text: str, known: dict[int, int]) -> list[Block]:
         line = text[start:end]
         next_line = ""
         if position + 1 < len(nonblank):
-            na, nb = lines[nonblank[position + 1]]
-            next_line = text[na:nb].strip()
+            next_line = text[slice(*lines[nonblank[position + 1]])].strip()
         blank_before = index == 0 or not text[slice(*lines[index - 1])].strip()
         # A hard-wrapped paragraph goes on while its last line has not ended a sentence
         # ("...the two agencies signed" / "A Memorandum on Harbor Dredging ...").
@@ -224,43 +223,15 @@ def _parse_plain(text: str, known: dict[int, int]) -> list[Block]:
             stack.push(style, line)
             blocks.append(Block("heading", start, end, stack.section()))
             continue
-        if _FOOTNOTE.match(line):
+        kind = _marked_kind(line)
+        if kind is not None:
             flush()
-            stack.pop_byline()
-            marker = re.search(r"\(\d{1,3}\)|\[\d{1,3}\]|\d{1,3}", line)
-            blocks.append(
-                Block("footnote", start, end, stack.section(), marker.group(0) if marker else None)
-            )
-            continue
-        if is_doubled(line):
-            flush()
-            stack.pop_byline()
-            half = (end - start) // 2
-            blocks.append(Block("caption", start, start + half, stack.section()))
-            continue
-        if _BULLET_START.match(line) and len(line) <= MAX_HEADING_CHARS:
-            flush()
-            opens_account = (
-                _BYLINE_START.match(line) is not None
-                and bool(next_line)
-                and not _BULLET_START.match(next_line)
-                and numbering_style(next_line) is None
-            )
-            if opens_account:
-                stack.push_byline(_BYLINE_START.sub("", line))
-            blocks.append(Block("byline", start, end, stack.section()))
+            blocks.append(_marked_block(kind, start, end, line, next_line, stack))
             continue
         table_row = bool(known) and TABLE_CELL in line  # extracted table rows stay text
         if looks_like_title(line) and not table_row and (blank_before or paragraph is None):
             flush()
-            if in_front_matter:
-                blocks.append(Block("title", start, end, ()))
-            elif not next_line or numbering_style(next_line) is not None:
-                stack.pop_byline()
-                blocks.append(Block("figure", start, end, stack.section()))
-            else:
-                stack.push_unnumbered(line)
-                blocks.append(Block("heading", start, end, stack.section()))
+            blocks.append(_title_block(start, end, line, next_line, stack, in_front_matter))
             continue
         if paragraph is not None and not blank_before:
             paragraph = (paragraph[0], end)  # a hard-wrapped paragraph continues
@@ -269,6 +240,55 @@ def _parse_plain(text: str, known: dict[int, int]) -> list[Block]:
             paragraph = (start, end)
     flush()
     return blocks
+
+
+def _marked_kind(line: str) -> str | None:
+    """``footnote``, ``caption`` (a line the source doubled) or ``byline`` (a short
+    bulleted line), in that order of precedence; None for any other line."""
+    if _FOOTNOTE.match(line):
+        return "footnote"
+    if is_doubled(line):
+        return "caption"
+    if _BULLET_START.match(line) and len(line) <= MAX_HEADING_CHARS:
+        return "byline"
+    return None
+
+
+def _marked_block(
+    kind: str, start: int, end: int, line: str, next_line: str, stack: _SectionStack
+) -> Block:
+    """The block of a line ``_marked_kind`` recognised, with its effect on the sections."""
+    if kind == "footnote":
+        stack.pop_byline()
+        marker = re.search(r"\(\d{1,3}\)|\[\d{1,3}\]|\d{1,3}", line)
+        return Block("footnote", start, end, stack.section(), marker.group(0) if marker else None)
+    if kind == "caption":
+        stack.pop_byline()
+        half = (end - start) // 2
+        return Block("caption", start, start + half, stack.section())
+    opens_account = (
+        _BYLINE_START.match(line) is not None
+        and bool(next_line)
+        and not _BULLET_START.match(next_line)
+        and numbering_style(next_line) is None
+    )
+    if opens_account:
+        stack.push_byline(_BYLINE_START.sub("", line))
+    return Block("byline", start, end, stack.section())
+
+
+def _title_block(
+    start: int, end: int, line: str, next_line: str, stack: _SectionStack, front_matter: bool
+) -> Block:
+    """A title-like line: a document title in the front matter, a figure title before a
+    numbered heading or at the end, else an unnumbered heading."""
+    if front_matter:
+        return Block("title", start, end, ())
+    if not next_line or numbering_style(next_line) is not None:
+        stack.pop_byline()
+        return Block("figure", start, end, stack.section())
+    stack.push_unnumbered(line)
+    return Block("heading", start, end, stack.section())
 
 
 _MD_HEADING = re.compile(r"^(#{1,6})\s+(.+?)\s*#*\s*$")

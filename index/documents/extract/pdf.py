@@ -78,7 +78,12 @@ def extract_pdf(data: bytes, settings: ExtractSettings) -> Extraction:
     from pdfminer.pdfparser import PDFParser, PDFSyntaxError
     from pdfminer.psparser import PSException
 
-    from index.documents.extract.pdf_objects import LoopSafeDocument, ReferenceLoop
+    from index.documents.extract.pdf_objects import (
+        LoopSafeDocument,
+        ReferenceLoop,
+        attachments,
+        outline_entries,
+    )
 
     start = data.find(b"%PDF-", 0, HEADER_WINDOW)
     if start < 0:
@@ -89,7 +94,7 @@ def extract_pdf(data: bytes, settings: ExtractSettings) -> Extraction:
         pages = _pages(document, settings.max_pages)
         if isinstance(pages, str):
             return Extraction(error=pages)
-        outline = _outline(document)
+        outline = outline_entries(document)
         read = [_read_page(page) for page in pages]
         attached = attachments(document, pages)
     except PDFPasswordIncorrect:
@@ -125,62 +130,6 @@ def _read_page(page: Any) -> PageRead:
         return _page_lines(page)
     except ReferenceLoop as exc:
         return PageRead([], unreadable=f"its content cannot be read ({exc})")
-
-
-def attachments(document: Any, pages: list[Any]) -> tuple[str, ...]:
-    """Names of the files embedded in the document (its ``/EmbeddedFiles`` name tree) and
-    attached to its pages (``/FileAttachment`` annotations), as far as they can be read."""
-    from pdfminer.pdfparser import PDFSyntaxError
-    from pdfminer.pdftypes import resolve1
-    from pdfminer.psparser import PSException
-
-    found: list[str] = []
-    try:
-        names = resolve1(resolve1(document.catalog.get("Names")) or {}).get("EmbeddedFiles")
-        pending, visited = [names], 0
-        while pending and visited < 10_000:  # a name tree may loop through its /Kids
-            node = resolve1(pending.pop(0))
-            visited += 1
-            if isinstance(node, dict):
-                pending += list(resolve1(node.get("Kids")) or [])
-                entries = list(resolve1(node.get("Names")) or [])
-                found += [_file_name(spec, key)
-                          for key, spec in zip(entries[::2], entries[1::2], strict=False)]
-        for page in pages:
-            for annotation in resolve1(page.annots) or []:
-                annotation = resolve1(annotation)
-                if (isinstance(annotation, dict)
-                        and getattr(annotation.get("Subtype"), "name", None) == "FileAttachment"):
-                    found.append(_file_name(annotation.get("FS"), b""))
-    except (PDFSyntaxError, PSException, AttributeError, KeyError, TypeError, ValueError):
-        pass  # a damaged list of attachments: the text is read all the same
-    return tuple(found)
-
-
-def _file_name(spec: object, key: object) -> str:
-    """A file specification's name (``/UF``, else ``/F``, else the name-tree key), printable."""
-    from pdfminer.pdftypes import resolve1
-    from pdfminer.utils import decode_text
-
-    spec = resolve1(spec)
-    raw = resolve1(key)
-    if isinstance(spec, dict):
-        raw = next((v for v in (resolve1(spec.get("UF")), resolve1(spec.get("F")))
-                    if isinstance(v, bytes)), raw)
-    name = decode_text(raw) if isinstance(raw, bytes) else ""
-    return "".join(c if c.isprintable() else "?" for c in name)[:200] or "(no name)"
-
-
-def _outline(document: Any) -> list[tuple[int, str]]:
-    """(level, title) of every outline entry; empty when there is none or it is broken."""
-    from pdfminer.pdfdocument import PDFNoOutlines
-    from pdfminer.psparser import PSException
-
-    try:
-        return [(int(level), str(title)) for level, title, *_ in document.get_outlines()
-                if isinstance(title, str) and title.strip()]
-    except (PDFNoOutlines, PSException, KeyError, TypeError, ValueError, RecursionError):
-        return []
 
 
 @dataclass(frozen=True)
@@ -367,18 +316,22 @@ def assemble(raw: list[PageRead], data: bytes, settings: ExtractSettings,
     text = out.text()
     starts = [min(s, len(text)) for s in starts]
     if not text.strip():
-        scans = sum(1 for page in raw if page.has_image and not page.unreadable)
-        unmapped = sum(1 for page in raw if (page.unreadable or "").startswith(_NO_UNICODE))
-        broken = sum(1 for page in raw if page.unreadable) - unmapped
-        why = (f"{unmapped} of its {len(raw)} page(s) are set in a font without a Unicode map"
-               if unmapped else f"{broken} of its {len(raw)} page(s) cannot be read"
-               if broken else
-               f"{scans} of its {len(raw)} page(s) are images without a text layer: scanned?"
-               if scans else "only running headers, footers or page numbers"
-               if any(page.lines for page in raw) else "none of its pages has text")
         return Extraction(pages=tuple(starts), page_notes=tuple(notes),
-                          error=f"no text after extraction ({why})")
+                          error=f"no text after extraction ({_why_no_text(raw)})")
     return Extraction(text, tuple(starts), tuple(out.headings), tuple(notes))
+
+
+def _why_no_text(raw: list[PageRead]) -> str:
+    """Why a document's pages gave no text, for the skipped-file message."""
+    scans = sum(1 for page in raw if page.has_image and not page.unreadable)
+    unmapped = sum(1 for page in raw if (page.unreadable or "").startswith(_NO_UNICODE))
+    broken = sum(1 for page in raw if page.unreadable) - unmapped
+    return (f"{unmapped} of its {len(raw)} page(s) are set in a font without a Unicode map"
+            if unmapped else f"{broken} of its {len(raw)} page(s) cannot be read"
+            if broken else
+            f"{scans} of its {len(raw)} page(s) are images without a text layer: scanned?"
+            if scans else "only running headers, footers or page numbers"
+            if any(page.lines for page in raw) else "none of its pages has text")
 
 
 def _empty_page(number: int, page: PageRead, data: bytes, settings: ExtractSettings,
