@@ -1,4 +1,4 @@
-"""``python -m api.loadcheck``: its arithmetic, its loopback-only rule, one tiny real run."""
+"""``python -m bench.http_load``: its arithmetic, its loopback-only rule, one tiny real run."""
 
 from __future__ import annotations
 
@@ -12,7 +12,7 @@ import pytest
 import uvicorn
 
 from api.app import create_app
-from api.loadcheck import distinct_questions, main, percentile
+from bench.http_load import distinct_questions, main, percentile
 
 
 def test_percentile_interpolates() -> None:
