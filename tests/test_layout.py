@@ -30,6 +30,9 @@ ALLOWED = {
     "bench": {"index", "qa", "api", "eval"},
 }
 EDGE_EXCEPTIONS = {"qa.cli": {"api", "eval"}}
+# The stages of index/ in pipeline order: each imports only earlier ones and the top level.
+INDEX_STAGES = ("documents", "text", "encode", "search")
+INDEX_WIRING = {"index.builder", "index.loader", "index.config"}  # imported by no stage
 
 
 def module_files(root: Path, packages: tuple[str, ...] = PACKAGES) -> dict[str, Path]:
@@ -118,6 +121,24 @@ def test_imports_flow_downstream_only() -> None:
         allowed = {own} | ALLOWED[own] | EDGE_EXCEPTIONS.get(module, set())
         wrong += [f"{module} -> {m}" for m in sorted(imported) if m.split(".")[0] not in allowed]
     assert not wrong, "imports against the flow corpus -> index -> qa -> api:\n" + "\n".join(wrong)
+
+
+def test_index_stages_import_only_earlier_stages() -> None:
+    def stage(module: str) -> str | None:
+        parts = module.split(".")
+        return parts[1] if len(parts) > 2 and parts[1] in INDEX_STAGES else None
+
+    wrong = []
+    for module, imported in import_graph(REPO, ("index",)).items():
+        own = stage(module)
+        if own is None:
+            continue
+        earlier = set(INDEX_STAGES[: INDEX_STAGES.index(own) + 1])
+        for target in sorted(imported):
+            other = stage(target)
+            if target in INDEX_WIRING or (other is not None and other not in earlier):
+                wrong.append(f"{module} -> {target}")
+    assert not wrong, "index stages importing later ones or the wiring:\n" + "\n".join(wrong)
 
 
 def test_index_top_level_is_small() -> None:

@@ -24,7 +24,7 @@ def timeouts_folder() -> Path:
 
 @lru_cache(maxsize=1)
 def extractor_digest() -> str:
-    """A hash of the extraction code (every module of ``index/extract``)."""
+    """A hash of the extraction code (every module of ``index/documents/extract``)."""
     digest = hashlib.sha256()
     for path in sorted(Path(__file__).parent.glob("*.py")):
         digest.update(path.read_bytes())
