@@ -21,7 +21,7 @@ from api.errors import install_error_handlers
 from api.middleware import BodySizeLimit, HostCheck, RateLimit
 from api.routes import STATIC_DIR, protected, protected_guards, public
 from api.state import AppState
-from index.textfold import has_content
+from index.documents.textfold import has_content
 from qa.service import QAService
 from qa.settings import Settings
 
@@ -55,7 +55,7 @@ def _char_class(ranges: list[list[int]], escape: bool) -> str:
 @functools.cache
 def has_content_patterns() -> tuple[str, str]:
     """Two JSON Schema patterns, one for the Basic Multilingual Plane, one beyond it: a
-    text matching either has a character ``index.textfold.has_content`` counts (a letter or
+    text matching either has a character ``index.documents.textfold.has_content`` counts (a letter or
     digit, itself or once NFKC-normalised).
 
     The characters are spelled out as code point ranges, so that ECMA-262 and Python regexes

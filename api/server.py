@@ -14,7 +14,7 @@ from uvicorn.protocols.http.h11_impl import H11Protocol
 
 from api.app import allowed_hosts, create_app
 from api.state import load_service
-from index.reader import printable_path
+from index.documents.corpus import printable_path
 from qa.errors import ConfigError
 from qa.service import QAService
 from qa.settings import Settings

@@ -18,7 +18,7 @@ from pathlib import Path
 from typing import Any
 
 from bench.measure import CORPUS, gold_questions
-from index.nlp import load_nlp
+from index.text.nlp import load_nlp
 from qa.query import analyse
 from qa.service import QAService
 from qa.settings import Settings

@@ -29,7 +29,7 @@ from bench.measure import CORPUS, ratio
 
 FLOOR_SNIPPET = """
 import sys
-sys.modules["torch"] = None  # as index.nlp.import_spacy: spaCy's thinc would import torch
+sys.modules["torch"] = None  # as index.text.nlp.import_spacy: spaCy's thinc would import torch
 import spacy
 del sys.modules["torch"]
 import bm25s, faiss, numpy, onnxruntime, tokenizers
@@ -91,7 +91,7 @@ def dense_file(index_dir: Path) -> Path:
 
 def export_folder(index_dir: Path) -> Path:
     """The ONNX export the active index version was built with."""
-    from index.onnx_embedder import cache_root
+    from index.encode.onnx_embedder import cache_root
     from index.store import current_version, read_manifest
 
     manifest = read_manifest(current_version(index_dir), None)

@@ -88,7 +88,7 @@ def extraction_speedup(corpus: Path, repeats: int = 2) -> dict[str, Any]:
     """Reading the corpus's PDFs with 1 and 2 workers (no cache), alternated; with the
     cores the extraction children kept busy (CPU seconds per second: below 2 with two
     workers, the machine had no second core to give)."""
-    from index.reader import read_corpus
+    from index.documents.corpus import read_corpus
 
     pdfs = Path(tempfile.mkdtemp(prefix="bench-pdfs-"))
     for path in corpus.glob("*.pdf"):
@@ -114,10 +114,10 @@ def extraction_speedup(corpus: Path, repeats: int = 2) -> dict[str, Any]:
 def legs_rebuild(index_dir: Path) -> dict[str, Any]:
     """Seconds to rebuild each search structure from the index's vectors and chunks (what
     every build does instead of adding and removing ids), against the full build."""
-    from index.bm25 import build_bm25
     from index.builder import lexical_text
     from index.loader import load_index
-    from index.vectors import build_vector_index
+    from index.search.bm25 import build_bm25
+    from index.search.vectors import build_vector_index
 
     index = load_index(index_dir)
     vectors = index.vectors.reconstruct_n(0, index.vectors.ntotal)

@@ -1,7 +1,7 @@
 """ONNX variants for bench/variants.py: an int8 copy of the tool's ONNX export.
 
-The fp32 export and the encoder itself are the tool's own (``index.onnx_export``,
-``index.onnx_embedder``); this adds only dynamic int8 quantization of the weights
+The fp32 export and the encoder itself are the tool's own (``index.encode.onnx_export``,
+``index.encode.onnx_embedder``); this adds only dynamic int8 quantization of the weights
 (activations stay float), in a sibling folder of the export with the same tokenizer.
 """
 

@@ -30,7 +30,7 @@ import numpy as np
 from bench.measure import gold_questions, machine
 from bench.scale import CHAPTER, exact_top_k, measure_kind
 from bench.textgen import chapter_parts
-from index.vectors import AnnParams, choose_kind
+from index.search.vectors import AnnParams, choose_kind
 
 
 def passages(seed: int = 0) -> Iterator[str]:
@@ -59,7 +59,7 @@ def embed_for(budget_s: float, embedder: Any,
 
 def run(budget_s: float, kinds: Sequence[str], params: AnnParams) -> dict[str, Any]:
     """Embed within the budget, then measure each kind on the real vectors."""
-    from index.embedder import SentenceTransformerEmbedder
+    from index.encode.torch_embedder import SentenceTransformerEmbedder
 
     embedder = SentenceTransformerEmbedder()
     embedder.embed(["warm up the model"])

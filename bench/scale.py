@@ -30,7 +30,7 @@ import numpy as np
 
 from bench.measure import CORPUS, gold_questions, latency, machine, rss_bytes, seconds, time_each
 from bench.synthetic import ClusteredVectors, neighbour_profile, zipf_queries, zipf_token_docs
-from index.vectors import (
+from index.search.vectors import (
     DEFAULT_HNSW_THRESHOLD,
     INDEX_KINDS,
     AnnParams,
@@ -199,7 +199,7 @@ def bm25_scale(size: int, queries: int = 100, depth: int = 30) -> dict[str, Any]
     import bm25s
     from bm25s.tokenization import Tokenized
 
-    from index.bm25 import bm25_scores
+    from index.search.bm25 import bm25_scores
 
     docs, vocab = zipf_token_docs(size)
     gc.collect()
@@ -234,10 +234,10 @@ def text_scale(chunks: int, kinds: Sequence[str], params: AnnParams) -> dict[str
     """Build a real index of a generated corpus of about ``chunks`` chunks; time and search it."""
     from bench.textgen import write_corpus
     from index.builder import build_index
-    from index.chunker import embedding_text
     from index.config import BuildConfig
-    from index.embedder import SentenceTransformerEmbedder
+    from index.encode.torch_embedder import SentenceTransformerEmbedder
     from index.loader import load_index
+    from index.text.chunker import embedding_text
 
     embedder = SentenceTransformerEmbedder()
     embedder.embed(["warm up the model"])
@@ -279,7 +279,15 @@ def text_scale(chunks: int, kinds: Sequence[str], params: AnnParams) -> dict[str
 
 def print_tables(results: dict[str, Any], out: Any = sys.stdout) -> None:
     """The scale results as plain-text tables."""
-    vec = results.get("vectors", [])
+    _print_vectors(results.get("vectors", []), out)
+    _print_bm25(results.get("bm25"), out)
+    _print_text(results.get("text"), out)
+    for line in targets(results):
+        print(line, file=out)
+
+
+def _print_vectors(vec: list[dict[str, Any]], out: Any) -> None:
+    """The search step on synthetic vectors: one row per size and kind, then the sweeps."""
     if vec:
         print(
             "\nSearch step, synthetic clustered vectors (dim 384, k=10, one query at a time)",
@@ -314,20 +322,27 @@ def print_tables(results: dict[str, Any], out: Any = sys.stdout) -> None:
                         f"{points}",
                         file=out,
                     )
-    if results.get("bm25"):
+
+
+def _print_bm25(bm25: list[dict[str, Any]] | None, out: Any) -> None:
+    """BM25 on Zipfian token documents, one row per size."""
+    if bm25:
         print("\nBM25 (bm25s), Zipfian token documents, 6-term queries", file=out)
         print(
             f"{'size':>10} {'build s':>8} {'RSS+ MB':>8} {'score p50':>10} {'argsort p50':>12} {'top-30 p50':>11}",
             file=out,
         )
-        for row in results["bm25"]:
+        for row in bm25:
             print(
                 f"{row['size']:>10,} {row['build_s']:>8.1f} {row['rss_delta_mb']:>8.0f} "
                 f"{row['score_ms']['p50']:>10.2f} {row['argsort_all_ms']['p50']:>12.2f} "
                 f"{row['argpartition_top_ms']['p50']:>11.2f}",
                 file=out,
             )
-    text = results.get("text")
+
+
+def _print_text(text: dict[str, Any] | None, out: Any) -> None:
+    """The build and search figures on real (generated) text."""
     if text:
         print(
             f"\nReal text: {text['chunks']:,} chunks + {text['sentences']:,} sentences "
@@ -350,8 +365,6 @@ def print_tables(results: dict[str, Any], out: Any = sys.stdout) -> None:
                 f"recall@10 {row['recall_at_10']:.3f} (100 gold questions)",
                 file=out,
             )
-    for line in targets(results):
-        print(line, file=out)
 
 
 def targets(results: dict[str, Any]) -> list[str]:

@@ -12,11 +12,11 @@ import random
 import re
 from pathlib import Path
 
-from index.chunker import ChunkSettings, chunk_document
+from index.documents.structure import parse_blocks
 from index.records import Document
-from index.sentences import split_sentences
-from index.structure import parse_blocks
-from index.tokens import count_tokens
+from index.text.chunker import ChunkSettings, chunk_document
+from index.text.sentences import split_sentences
+from index.text.tokens import count_tokens
 
 _HEADING = re.compile(r"^\(\d{1,2}\)\s+(\S.*)$|^[A-Z]\s+([A-Z].*)$", re.MULTILINE)
 

@@ -68,7 +68,7 @@ def torch_int8() -> Any:
     import torch
     from torch.ao.quantization import quantize_dynamic
 
-    from index.embedder import SentenceTransformerEmbedder
+    from index.encode.torch_embedder import SentenceTransformerEmbedder
 
     embedder = SentenceTransformerEmbedder()
     embedder._model = quantize_dynamic(  # type: ignore[no-untyped-call]
@@ -80,8 +80,8 @@ def torch_int8() -> Any:
 def onnx_files() -> tuple[Path, Path, float]:
     """(fp32 export folder, int8 export folder, export seconds), made once per machine."""
     from bench.onnx_model import int8_export
-    from index.embedder import DEFAULT_MODEL
-    from index.onnx_embedder import OnnxEmbedder, cache_root
+    from index.encode.base import DEFAULT_MODEL
+    from index.encode.onnx_embedder import OnnxEmbedder, cache_root
 
     embedder = OnnxEmbedder(DEFAULT_MODEL)
     (fp32, spent) = seconds(lambda: cache_root() / embedder.encoder()["folder"])
@@ -91,8 +91,9 @@ def onnx_files() -> tuple[Path, Path, float]:
 
 def make_variants(quick: bool) -> dict[str, Any]:
     """The embedders to compare, ``torch`` first."""
-    from index.embedder import DEFAULT_MODEL, SentenceTransformerEmbedder
-    from index.onnx_embedder import OnnxEmbedder
+    from index.encode.base import DEFAULT_MODEL
+    from index.encode.onnx_embedder import OnnxEmbedder
+    from index.encode.torch_embedder import SentenceTransformerEmbedder
 
     base = SentenceTransformerEmbedder()
     fp32, int8, _ = onnx_files()
@@ -112,7 +113,7 @@ def floors(variants: dict[str, Any], questions: Sequence[str]) -> dict[str, dict
     """Floor latency of each variant, round-robin over the variants for every question."""
     import faiss
 
-    from index.vectors import search_vectors
+    from index.search.vectors import search_vectors
 
     base = variants["torch"].embed(list(questions))
     index = faiss.IndexFlatIP(base.shape[1])

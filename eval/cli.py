@@ -14,8 +14,10 @@ from pathlib import Path
 from typing import Any
 
 from eval.gold import GoldItem, default_gold_path, load_gold
-from eval.report import headline_rows, write_report
-from eval.runner import SYSTEMS, Suite, ThresholdChoice, fit_threshold, run_suite, suite_to_dict
+from eval.report import headline_rows, suite_to_dict, write_report
+from eval.results import Suite, ThresholdChoice
+from eval.runner import SYSTEMS, run_suite
+from eval.threshold import fit_threshold
 from index.errors import QAError
 from qa.reader.model import save_model
 from qa.service import QAService

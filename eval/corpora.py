@@ -17,8 +17,10 @@ import shutil
 from pathlib import Path
 from typing import Any
 
+from eval.aggregate import by_answer_type, by_document
 from eval.gold import load_gold
-from eval.runner import Suite, by_answer_type, by_document, run_suite
+from eval.results import Suite
+from eval.runner import run_suite
 from qa.service import QAService
 from qa.settings import Settings
 

@@ -27,8 +27,8 @@ from pathlib import Path
 from typing import Any
 
 from eval.answer_types import ANSWER_TYPES, answer_type
-from eval.metrics import QUOTE_TABLE as _QUOTE_TABLE
-from eval.metrics import normalize_answer
+from eval.metrics.answers import normalize_answer
+from eval.metrics.evidence import QUOTE_TABLE as _QUOTE_TABLE
 
 __all__ = [
     "VALID_SPLITS",

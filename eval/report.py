@@ -1,6 +1,6 @@
 """The evaluation report: ``report.md``, ``metrics.svg`` and ``results.json`` in a folder.
 
-The headline quality figures are strict: accuracy is :func:`eval.metrics.strict_match`
+The headline quality figures are strict: accuracy is :func:`eval.metrics.answers.strict_match`
 (lenient containment is reported beside it), exact match and F1 follow SQuAD v2. Every
 metric is also broken down by answer type and by document. The chart is a hand-written
 SVG (no plotting library): one group of bars per headline metric, one bar per system, on
@@ -10,17 +10,13 @@ a common 0-1 scale.
 from __future__ import annotations
 
 import json
+from dataclasses import asdict
 from pathlib import Path
+from typing import Any
 from xml.sax.saxutils import escape
 
-from eval.runner import (
-    QuestionResult,
-    Suite,
-    SystemMetrics,
-    by_answer_type,
-    by_document,
-    suite_to_dict,
-)
+from eval.aggregate import by_answer_type, by_document
+from eval.results import QuestionResult, Suite, SystemMetrics
 
 # (field of SystemMetrics, label, unit): the headline table, in reading order.
 HEADLINE: tuple[tuple[str, str, str], ...] = (
@@ -100,6 +96,45 @@ def _measured(m: SystemMetrics, key: str) -> float | None:
         return None
     value: float | None = getattr(m, key)
     return value
+
+
+def suite_to_dict(suite: Suite) -> dict[str, Any]:
+    """The ``--json`` object: metrics per system and our per-question results."""
+    main, *baselines = suite.systems.values()
+    questions = []
+    for n, result in enumerate(main.results):
+        row = asdict(result)
+        row["passed"] = result.passed
+        row["baselines"] = {
+            run.mode: {
+                "answer": run.results[n].answer,
+                "abstained": run.results[n].abstained,
+                "confidence": run.results[n].confidence,
+                "evidence_rank": run.results[n].evidence_rank,
+                "correct": run.results[n].correct,
+                "lenient_correct": run.results[n].lenient_correct,
+                "passed": run.results[n].passed,
+            }
+            for run in baselines
+        }
+        questions.append(row)
+    return {
+        "split": suite.split,
+        "gold": suite.gold,
+        "k": suite.k,
+        "systems": {mode: run.metrics.to_dict() for mode, run in suite.systems.items()},
+        "breakdown": {
+            mode: {
+                "answer_type": {
+                    name: m.to_dict() for name, m in by_answer_type(run.results).items()
+                },
+                "document": {name: m.to_dict() for name, m in by_document(run.results).items()},
+            }
+            for mode, run in suite.systems.items()
+        },
+        "abstain_threshold": suite.threshold,
+        "questions": questions,
+    }
 
 
 def write_report(suite: Suite, directory: Path) -> list[Path]:

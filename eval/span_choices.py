@@ -30,7 +30,8 @@ from typing import Any
 
 from eval.corpora import ROOT, corpora, document_set, open_service
 from eval.gold import GoldItem, load_gold
-from eval.metrics import expected_calibration_error, max_over_golds, strict_match, token_f1
+from eval.metrics.answers import max_over_golds, strict_match, token_f1
+from eval.metrics.calibration import expected_calibration_error
 from qa.reader.span_model import RECORD, SpanModel
 from qa.reader.windows import batch_arrays, best_spans, cut_windows
 

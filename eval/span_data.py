@@ -82,11 +82,11 @@ def _model_tokenizer() -> Any:
 
 def document_chunks(name: str) -> tuple[str, list[Any]]:
     """A document's text and its chunks, cut as the index cuts them."""
-    from index.chunker import ChunkSettings, chunk_document
-    from index.reader import decode_document
+    from index.documents.corpus import decode_document
+    from index.documents.structure import parse_blocks
     from index.records import Document
-    from index.structure import parse_blocks
-    from index.tokens import count_tokens
+    from index.text.chunker import ChunkSettings, chunk_document
+    from index.text.tokens import count_tokens
 
     doc_id = f"{name}.txt"
     doc = decode_document(doc_id, (DATA / "docs" / doc_id).read_bytes())
@@ -99,8 +99,8 @@ def document_chunks(name: str) -> tuple[str, list[Any]]:
 
 def questions_of(name: str, depth: int = 8) -> list[Question]:
     """The gold questions of one document with their retrieved chunks."""
-    from index.bm25 import bm25_scores, build_bm25
     from index.builder import lexical_text
+    from index.search.bm25 import bm25_scores, build_bm25
 
     text, chunks = document_chunks(name)
     bm25 = build_bm25([lexical_text(c) for c in chunks])

@@ -37,7 +37,7 @@ def dev_questions(names: Sequence[str]) -> list[tuple[Question, list[str], list[
 def evaluate(logits: Logits, tokenizer: Any, dev: Sequence[tuple[Question, list[str],
              list[list[int]]]], shape: WindowShape) -> list[dict[str, Any]]:
     """Per dev question: the best span's text, its margin and whether it is right."""
-    from eval.metrics import max_over_golds, strict_match, token_f1
+    from eval.metrics.answers import max_over_golds, strict_match, token_f1
 
     rows = []
     for q, passages, breaks in dev:

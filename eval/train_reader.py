@@ -25,7 +25,7 @@ import numpy as np
 
 from eval.corpora import corpora
 from eval.gold import GoldItem, load_gold
-from eval.metrics import strict_match, token_f1
+from eval.metrics.answers import strict_match, token_f1
 from qa.query import Query
 from qa.reader.extractive import CONFIDENCE_FEATURES, ExtractiveReader, Scored
 from qa.reader.features import FEATURES

@@ -14,22 +14,20 @@ from typing import Any
 
 import numpy as np
 
-from index.acronyms import extract_acronyms
-from index.annotate import Annotation, write_annotations
-from index.annotate_cache import annotate_cached
 from index.cache import BuildCache
 from index.changes import BuildWork, file_changes, previous_files
-from index.chunker import chunk_document, embedding_text
 from index.config import BuildConfig
-from index.embed_cache import embed_cached
-from index.embedder import Embedder
+from index.documents.corpus import WARNING, CorpusSnapshot, printable_path, read_corpus
+from index.documents.structure import parse_blocks
+from index.encode.base import Embedder
+from index.encode.embed_cache import embed_cached
 from index.errors import CorpusError, IndexFolderError
 from index.folders import folder_errors, folder_problem
-from index.legs import after_publish, check_reachable, drop_unpublished, write_legs
-from index.milvus import MilvusTarget
-from index.nlp import load_nlp
-from index.reader import WARNING, CorpusSnapshot, printable_path, read_corpus
+from index.history import keep_texts
 from index.records import Chunk, Document, SkippedFile
+from index.search.legs import after_publish, check_reachable, drop_unpublished, write_legs
+from index.search.milvus_target import MilvusTarget
+from index.search.vectors import choose_kind
 from index.store import (
     ACRONYMS,
     ANNOTATIONS,
@@ -42,9 +40,12 @@ from index.store import (
     write_chunks,
     write_documents,
 )
-from index.structure import parse_blocks
-from index.tokens import count_tokens
-from index.vectors import choose_kind
+from index.text.acronyms import extract_acronyms
+from index.text.annotate import Annotation, write_annotations
+from index.text.annotate_cache import annotate_cached
+from index.text.chunker import chunk_document, embedding_text
+from index.text.nlp import load_nlp
+from index.text.tokens import count_tokens
 
 
 @dataclass(frozen=True)
@@ -112,40 +113,8 @@ def build_index(
             remove_stale_versions(index_dir)  # leftovers of builds that were killed
         found = compute_contents(corpus_dir, index_dir, config, embedder, nlp, cache,
                                  progress, stage)
-        staging = new_version_dir(index_dir)
-        try:
-            kind = choose_kind(len(found.chunks), config.vector_kind, config.hnsw_threshold)
-            stage(f"writing the search legs ({config.backend}, {kind})")
-            backend = write_legs(staging, found.chunks, [lexical_text(c) for c in found.chunks],
-                                 found.vectors, kind, config.backend, engine)
-            acronyms = write_contents(staging, found)
-            manifest = {
-                "settings": config.fingerprint(),
-                "model": {
-                    "name": config.model,
-                    "dim": int(found.vectors.shape[1]),
-                    "max_tokens": embedder.max_tokens,
-                    "encoder": embedder.encoder(),
-                },
-                "vector_index": kind,
-                "backend": backend,
-                "corpus": {"dir": str(corpus_dir), "files": found.snapshot.fingerprint},
-                "skipped": [{"path": s.path, "reason": s.reason} for s in found.skipped],
-                "counts": {
-                    "documents": found.documents,
-                    "chunks": len(found.chunks),
-                    "acronyms": acronyms,
-                },
-                "build_seconds": round(time.perf_counter() - started, 3),
-                "created_at": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
-            }
-            version = commit_version(index_dir, staging, manifest)
-        except BaseException as exc:
-            shutil.rmtree(staging, ignore_errors=True)
-            drop_unpublished(staging, config.backend, engine)
-            if isinstance(exc, OSError):  # writing the new version: disk full, read-only, ...
-                raise IndexFolderError(folder_problem(index_dir, exc)) from exc
-            raise
+        version, backend = write_version(corpus_dir, index_dir, config, embedder, found,
+                                         engine, stage, started)
         after_publish(index_dir, backend, engine)
         with contextlib.suppress(OSError):  # a cache left too large only costs disk
             cache.prune()
@@ -155,6 +124,91 @@ def build_index(
         found.documents, len(found.chunks), time.perf_counter() - started,
         tuple(found.skipped), version, tuple(n for n in (notice, damaged) if n), found.work,
     )
+
+
+def write_version(
+    corpus_dir: Path,
+    index_dir: Path,
+    config: BuildConfig,
+    embedder: Embedder,
+    found: BuildContents,
+    engine: MilvusTarget | None,
+    stage: Callable[[str], None],
+    started: float,
+) -> tuple[Path, dict[str, Any]]:
+    """Write the search legs and the contents into a new version and publish it; on any
+    failure remove what was written (files and an unpublished Milvus collection).
+
+    Call it holding the build lock.
+
+    Returns:
+        The published version folder and the manifest's ``backend`` entry.
+
+    Raises:
+        IndexFolderError: writing the version failed (disk full, read-only, ...).
+    """
+    staging = new_version_dir(index_dir)
+    try:
+        kind = choose_kind(len(found.chunks), config.vector_kind, config.hnsw_threshold)
+        stage(f"writing the search legs ({config.backend}, {kind})")
+        backend = write_legs(staging, found.chunks, [lexical_text(c) for c in found.chunks],
+                             found.vectors, kind, config.backend, engine)
+        acronyms = write_contents(staging, found)
+        manifest = build_manifest(config, embedder, found, corpus_dir, kind, backend,
+                                  acronyms, time.perf_counter() - started)
+        version = commit_version(index_dir, staging, manifest)
+        keep_texts(index_dir, version)  # so citations of the last few versions can be checked
+    except BaseException as exc:
+        shutil.rmtree(staging, ignore_errors=True)
+        drop_unpublished(staging, config.backend, engine)
+        if isinstance(exc, OSError):  # writing the new version: disk full, read-only, ...
+            raise IndexFolderError(folder_problem(index_dir, exc)) from exc
+        raise
+    return version, backend
+
+
+def build_manifest(
+    config: BuildConfig,
+    embedder: Embedder,
+    found: BuildContents,
+    corpus_dir: Path,
+    kind: str,
+    backend: dict[str, Any],
+    acronyms: int,
+    seconds: float,
+) -> dict[str, Any]:
+    """The manifest of a new version, without its ``files`` (``commit_version`` adds them).
+
+    Args:
+        config: the build settings.
+        embedder: the model the vectors came from.
+        found: what the build computed.
+        corpus_dir: the corpus folder.
+        kind: the FAISS index kind.
+        backend: where the search legs were written (``write_legs``).
+        acronyms: how many acronyms were stored.
+        seconds: how long the build has taken so far.
+    """
+    return {
+        "settings": config.fingerprint(),
+        "model": {
+            "name": config.model,
+            "dim": int(found.vectors.shape[1]),
+            "max_tokens": embedder.max_tokens,
+            "encoder": embedder.encoder(),
+        },
+        "vector_index": kind,
+        "backend": backend,
+        "corpus": {"dir": str(corpus_dir), "files": found.snapshot.fingerprint},
+        "skipped": [{"path": s.path, "reason": s.reason} for s in found.skipped],
+        "counts": {
+            "documents": found.documents,
+            "chunks": len(found.chunks),
+            "acronyms": acronyms,
+        },
+        "build_seconds": round(seconds, 3),
+        "created_at": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
+    }
 
 
 @dataclass(frozen=True)

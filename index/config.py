@@ -8,27 +8,29 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
-from index.backend import BACKENDS
-from index.chunker import ChunkSettings
-from index.embedder import DEFAULT_MODEL
-from index.extract.pool import default_workers
-from index.extract.records import ExtractSettings
-from index.nlp import DEFAULT_NLP_MODEL
-from index.onnx_embedder import ENCODER_FORMAT
-from index.reader import DEFAULT_MAX_FILE_BYTES
+from index.documents.corpus import DEFAULT_MAX_FILE_BYTES
+from index.documents.extract.pool import default_workers
+from index.documents.extract.records import ExtractSettings
+from index.encode.base import DEFAULT_MODEL
+from index.encode.onnx_embedder import ENCODER_FORMAT
+from index.search.backend import BACKENDS
+from index.search.vectors import DEFAULT_HNSW_THRESHOLD, VECTOR_KINDS
 from index.store import FORMAT_VERSION
-from index.tokens import TOKENIZER_NAME
-from index.vectors import DEFAULT_HNSW_THRESHOLD, VECTOR_KINDS
+from index.text.chunker import ChunkSettings
+from index.text.nlp import DEFAULT_NLP_MODEL
+from index.text.tokens import TOKENIZER_NAME
 
 DEFAULT_CACHE_BYTES = 1024 * 1024 * 1024
 
 # Modules whose code decides what an index contains: a change to any of them makes
 # existing indexes stale, so users get a rebuild instead of offsets from older code.
 PIPELINE_MODULES = (
-    "structure", "sentences", "chunker", "acronyms", "lexical", "bm25", "builder", "textfold",
-    "annotate", "legs", "milvus_store",
-    "extract/pdf", "extract/pdf_layout", "extract/pdf_objects", "extract/html",
-    "extract/html_encoding", "extract/records", "extract/document",
+    "documents/structure", "text/sentences", "text/chunker", "text/acronyms", "text/lexical",
+    "search/bm25", "builder", "documents/textfold", "text/annotate", "search/legs",
+    "search/milvus_store",
+    "documents/extract/pdf", "documents/extract/pdf_layout", "documents/extract/pdf_objects",
+    "documents/extract/html", "documents/extract/html_encoding", "documents/extract/records",
+    "documents/extract/document",
 )
 
 

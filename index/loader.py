@@ -9,16 +9,16 @@ from typing import Any
 
 import numpy as np
 
-from index.annotate import Annotation, read_annotations
-from index.backend import FaissBackend, SearchBackend, stored_passage
-from index.bm25 import load_bm25
 from index.cache import damaged_entries
 from index.config import BuildConfig
-from index.engine_check import check_engine, open_engine
+from index.documents.corpus import corpus_fingerprint
 from index.errors import CorruptIndex, IndexNotFound
-from index.milvus import MilvusTarget
-from index.reader import corpus_fingerprint
 from index.records import Chunk, Document
+from index.search.backend import FaissBackend, SearchBackend, stored_passage
+from index.search.bm25 import load_bm25
+from index.search.engine_check import check_engine, open_engine
+from index.search.milvus_target import MilvusTarget
+from index.search.vectors import load_vector_index
 from index.store import (
     ACRONYMS,
     ANNOTATIONS,
@@ -34,7 +34,7 @@ from index.store import (
     read_pointer,
     verify_files,
 )
-from index.vectors import load_vector_index
+from index.text.annotate import Annotation, read_annotations
 
 
 @dataclass

@@ -180,7 +180,8 @@ def commit_version(index_dir: Path, staging: Path, manifest: dict[str, Any]) -> 
         manifest: the manifest without its ``files`` entry, which is added here.
 
     Returns:
-        The published version folder.
+        The published version folder. The builder then keeps its texts
+        (``index.history.keep_texts``), so citations of the last few versions can be checked.
     """
     files = sorted(p for p in staging.rglob("*") if p.is_file() and p.name != MANIFEST)
     manifest = {
@@ -201,9 +202,6 @@ def commit_version(index_dir: Path, staging: Path, manifest: dict[str, Any]) -> 
     os.replace(pointer, index_dir / CURRENT)
     _fsync_path(index_dir)
     remove_stale_versions(index_dir, keep={final.name, previous or final.name})
-    from index.history import keep_texts  # reads this module's files
-
-    keep_texts(index_dir, final)  # so citations of the last few versions can be checked
     return final
 
 

@@ -76,7 +76,7 @@ def _parser() -> argparse.ArgumentParser:
 def shown(text: str) -> str:
     """Text as one line on a terminal: control characters (newline, ESC) and undecodable
     bytes escaped, so a file name cannot fake output lines or colour the terminal."""
-    from index.reader import printable_path
+    from index.documents.corpus import printable_path
 
     return printable_path(text)
 
@@ -144,7 +144,7 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 def cmd_index(args: argparse.Namespace) -> int:
     """``qa index``: build, force a rebuild, or check."""
-    from index.reader import WARNING
+    from index.documents.corpus import WARNING
     from qa.service import QAService
 
     service = QAService(_settings(args))
@@ -171,8 +171,8 @@ def cmd_index(args: argparse.Namespace) -> int:
 
 
 def _open_service(args: argparse.Namespace) -> Any:
-    from index.nlp import load_nlp
-    from index.reader import check_corpus
+    from index.documents.corpus import check_corpus
+    from index.text.nlp import load_nlp
     from qa.service import QAService
 
     service = QAService(_settings(args))

@@ -7,8 +7,8 @@ from dataclasses import dataclass
 from functools import lru_cache
 from typing import Any
 
-from index.lexical import content_words, stem
-from qa.phrases import defined_acronym, defined_term, identity_question, open_heads
+from index.text.lexical import content_words, stem
+from qa.reader.rules.phrases import defined_acronym, defined_term, identity_question, open_heads
 
 ANSWER_TYPES = ("date", "quantity", "money", "person", "place", "organization", "name", "reason")
 

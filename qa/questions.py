@@ -2,13 +2,25 @@
 
 from __future__ import annotations
 
-from index.textfold import has_content
+from index.documents.textfold import has_content
 from qa.errors import InvalidQuestion
 
 
 def short_id(given: str, keep: int = 40) -> str:
     """An id as error messages echo it: quoted, cut to its first ``keep`` characters."""
     return repr(given[:keep]) + ("..." if len(given) > keep else "")
+
+
+def check_k(k: int | None, default: int) -> int:
+    """The number of passages to return: ``k``, or ``default`` when None.
+
+    Raises:
+        InvalidQuestion: the number is not between 1 and 50.
+    """
+    value = default if k is None else k
+    if not 1 <= value <= 50:
+        raise InvalidQuestion(f"k must be between 1 and 50 (got {value})")
+    return value
 
 
 def check_question(question: str, max_chars: int) -> str:

@@ -1,6 +1,6 @@
 """Hybrid retrieval: a dense leg and a BM25 leg, fused by RRF or a weighted sum.
 
-The legs run on the index's backend (``index.backend``): FAISS + bm25s in this process,
+The legs run on the index's backend (``index.search.backend``): FAISS + bm25s in this process,
 or Milvus, where RRF fusion runs in the engine itself (one hybrid search).
 """
 
@@ -10,10 +10,10 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from index.backend import Ranked, StoredPassage, top_indices
-from index.embedder import Embedder
-from index.lexical import lexical_tokens
+from index.encode.base import Embedder
 from index.loader import LoadedIndex
+from index.search.backend import Ranked, StoredPassage, top_indices
+from index.text.lexical import lexical_tokens
 
 __all__ = ["FUSIONS", "MODES", "Hit", "Retriever", "top_indices"]
 

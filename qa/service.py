@@ -11,17 +11,18 @@ from collections import OrderedDict
 from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING, Any
 
-from index.embedder import Embedder, make_embedder
+from index.documents.textfold import clean_question
+from index.encode import make_embedder
+from index.encode.base import Embedder
 from index.errors import CorruptIndex, IndexNotFound
 from index.history import KEPT_VERSIONS, kept_document, kept_versions
 from index.loader import IndexStatus, LoadedIndex, check_index, load_index
-from index.nlp import load_query_nlp
 from index.records import Document, SkippedFile
-from index.textfold import clean_question
+from index.text.nlp import load_query_nlp
 from qa.errors import InvalidQuestion, LLMNotConfigured, NotFound, TooLarge
 from qa.query import Query, analyse
-from qa.questions import check_question, short_id
-from qa.reader import ExtractiveReader
+from qa.questions import check_k, check_question, short_id
+from qa.reader.extractive import ExtractiveReader
 from qa.reader.features import FEATURES
 from qa.reader.model import ReaderModel, load_model
 from qa.reader.neural import SpanReader
@@ -229,7 +230,7 @@ class QAService:
             LLMError: the model endpoint failed (``LLMTimeout``: it did not reply in time).
         """
         question = self.validate_question(question)
-        k = self._check_k(k)
+        k = check_k(k, self.settings.k)
         if answerer not in ANSWERERS:
             raise InvalidQuestion(f"unknown answerer {answerer!r}; choose one of "
                                   + ", ".join(ANSWERERS))
@@ -252,7 +253,7 @@ class QAService:
             ends = [_sentence_ends(loaded.index, p) for p in passages]
             answer = writer.answer(query.text, passages, ends, answer, loaded.index.page_span)
         if len(answer.passages) > k:
-            answer = _with_passages(answer, answer.passages[:k])
+            answer = replace(answer, passages=answer.passages[:k])
         if writer is None and self.settings.cache_size > 0:
             with self._lock:
                 if self._loaded is loaded:
@@ -307,7 +308,7 @@ class QAService:
     def search(self, query: str, k: int | None = None, mode: str = "hybrid") -> list[Passage]:
         """Ranked passages for a query (no answer extraction)."""
         query = self.validate_question(query)
-        k = self._check_k(k)
+        k = check_k(k, self.settings.k)
         loaded = self.loaded
         analysed = analyse(clean_question(query), loaded.index.acronyms)
         hits = loaded.retriever.search(analysed.expanded, k, mode=mode)
@@ -338,8 +339,7 @@ class QAService:
         return sorted(self.loaded.documents)
 
     def document(self, doc_id: str) -> str:
-        """The text of an indexed document, exactly as the offsets refer to it (see
-        ``stored_document``)."""
+        """An indexed document's text, which the offsets point into (``stored_document``)."""
         return self.stored_document(doc_id).text
 
     def stored_document(self, doc_id: str) -> Document:
@@ -388,16 +388,6 @@ class QAService:
             raise TooLarge(f"the document's text is {size / 1e6:.1f} MB, over the "
                            f"{limit / 1e6:.1f} MB limit (QA_MAX_FILE_MB)")
         return version, doc
-
-    def _check_k(self, k: int | None) -> int:
-        value = self.settings.k if k is None else k
-        if not 1 <= value <= 50:
-            raise InvalidQuestion(f"k must be between 1 and 50 (got {value})")
-        return value
-
-
-def _with_passages(answer: Answer, passages: list[Passage]) -> Answer:
-    return replace(answer, passages=passages)
 
 
 def _sentence_ends(index: LoadedIndex, passage: Passage) -> list[int]:

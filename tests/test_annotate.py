@@ -14,11 +14,11 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from index.annotate import Annotation, Token, annotate, read_annotations, write_annotations
+from index.documents.textfold import fold, fold_plain
 from index.loader import check_index, load_index
-from index.nlp import load_nlp
 from index.store import ANNOTATIONS, MANIFEST, REBUILD_HINT, current_version
-from index.textfold import fold, fold_plain
+from index.text.annotate import Annotation, Token, annotate, read_annotations, write_annotations
+from index.text.nlp import load_nlp
 from tests.helpers.procs import run_qa
 
 SENTENCES = (

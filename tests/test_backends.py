@@ -12,7 +12,7 @@ from typing import Any
 import numpy as np
 import pytest
 
-from index.lexical import lexical_tokens
+from index.text.lexical import lexical_tokens
 from qa.errors import NotFound
 
 ALLIANCE = """\

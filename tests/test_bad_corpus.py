@@ -20,9 +20,9 @@ from typing import Any
 
 import pytest
 
+from index.documents.corpus import read_corpus
 from index.errors import CorpusError
 from index.loader import load_index
-from index.reader import read_corpus
 from index.store import current_version
 from tests.helpers.procs import run_qa
 
@@ -97,7 +97,7 @@ def hostile_corpus(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
 @pytest.fixture(scope="module")
 def hostile_service(hostile_corpus: Path, tmp_path_factory: pytest.TempPathFactory) -> Any:
     """A service with the hostile corpus indexed (hashing embedder)."""
-    from index.embedder import HashingEmbedder
+    from index.encode.hashing import HashingEmbedder
     from qa.service import QAService
     from qa.settings import Settings
 

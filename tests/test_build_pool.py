@@ -8,8 +8,8 @@ from pathlib import Path
 
 import pytest
 
-from index.extract.pool import map_bounded
-from index.reader import read_corpus
+from index.documents.corpus import read_corpus
+from index.documents.extract.pool import map_bounded
 from tests.helpers.pdfs import minimal_pdf
 
 
@@ -32,11 +32,16 @@ def test_the_pool_reads_what_one_worker_reads_and_lists_the_failures(tmp_path: P
 
 def test_at_most_workers_calls_run_at_once_and_order_is_kept() -> None:
     running, peak, lock = [0], [0], threading.Lock()
+    # the first three calls wait for each other: three at once is reached on any machine,
+    # however slowly the threads start (a broken barrier: fewer than three ran at once)
+    first_three = threading.Barrier(3, timeout=120)
 
     def slow(n: int) -> int:
         with lock:
             running[0] += 1
             peak[0] = max(peak[0], running[0])
+        if n < 3:
+            first_three.wait()
         time.sleep(0.02 * (5 - n % 5))  # later items finish first
         with lock:
             running[0] -= 1

@@ -11,19 +11,19 @@ from typing import Any
 
 import pytest
 
-from index.chunker import (
+from index.documents.corpus import decode_document
+from index.documents.structure import parse_blocks
+from index.encode.hashing import HashingEmbedder
+from index.records import Block, Chunk, Document
+from index.text.chunker import (
     ChunkSettings,
     chunk_document,
     embedding_text,
     make_chunk_id,
     section_label,
 )
-from index.embedder import HashingEmbedder
-from index.reader import decode_document
-from index.records import Block, Chunk, Document
-from index.sentences import split_sentences
-from index.structure import parse_blocks
-from index.tokens import count_tokens
+from index.text.sentences import split_sentences
+from index.text.tokens import count_tokens
 
 CHAPTER = Path(__file__).resolve().parents[1] / "corpus" / (
     "diplomatic-bluebook-2025-ch3-japan-us-security.txt"
@@ -416,9 +416,9 @@ def test_chunk_ids_stable_across_rebuilds(make_service: Any) -> None:
 def test_a_word_longer_than_the_model_limit_is_cut_not_the_document_skipped() -> None:
     """A web address of 600 tokens in one sentence: cut inside it (after a separator near
     the middle), so the document is indexed; every piece fits and nothing is lost."""
-    from index.chunker import ChunkSettings, chunk_document
+    from index.documents.structure import parse_blocks
     from index.records import Document
-    from index.structure import parse_blocks
+    from index.text.chunker import ChunkSettings, chunk_document
 
     url = "https://example.org/?q=" + "%7C".join(f"part{i}" for i in range(300))
     text = f"Title\n\nThe tool is at [the site]({url}) and it is free.\n"

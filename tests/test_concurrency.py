@@ -24,7 +24,7 @@ import numpy as np
 import pytest
 
 from index.builder import build_index
-from index.embedder import HashingEmbedder
+from index.encode.hashing import HashingEmbedder
 from index.errors import IndexLocked
 from index.loader import load_index
 from index.store import build_lock
@@ -47,17 +47,34 @@ NEW_DOCUMENT = ("zebra.txt", "3 Code Words\n\nThe reload code word is zebra. It 
 QUESTION = "What is the reload code word?"
 
 
+GATE_SECONDS = 300  # the longest a held build waits for its test to let it go on
+
+
 class SlowBuildEmbedder(HashingEmbedder):
     """The hashing embedder, but a build (a batch of many texts) takes ``delay`` seconds,
-    so questions can be asked while it runs."""
+    or, once ``hold`` was called, waits until the test opens the gate ``hold`` returned; so
+    questions can be asked while it runs, as many as the test wants however fast or slow
+    the machine is. ``building`` is set when such a batch starts."""
 
     def __init__(self, delay: float) -> None:
         super().__init__()
         self.delay = delay
+        self.building = threading.Event()
+        self._gate: threading.Event | None = None
+
+    def hold(self) -> threading.Event:
+        """Hold the next builds inside their first batch until the returned event is set."""
+        self.building.clear()
+        self._gate = threading.Event()
+        return self._gate
 
     def embed(self, texts: list[str], *, progress: bool = False) -> np.ndarray:
         if len(texts) > 1:
-            time.sleep(self.delay)
+            self.building.set()
+            if self._gate is None:
+                time.sleep(self.delay)
+            else:
+                self._gate.wait(GATE_SECONDS)
         return super().embed(texts, progress=progress)
 
 
@@ -151,17 +168,21 @@ def test_the_service_answers_during_a_rebuild_then_switches_at_once(
     make_service: Callable[..., Any],
 ) -> None:
     service = make_service(CORPUS)
-    service.embedder = SlowBuildEmbedder(1.5)
+    service.embedder = embedder = SlowBuildEmbedder(1.5)
     service.open()
     assert not _has_code_word(service.ask(QUESTION))
     name, text = NEW_DOCUMENT
     (service.settings.corpus_dir / name).write_text(text, "utf-8")
 
+    gate = embedder.hold()  # the rebuild goes on once three questions were answered
     reload = threading.Thread(target=service.reload)
     reload.start()
     during: list[bool] = []
     while reload.is_alive():
         during.append(_has_code_word(service.ask(QUESTION, k=3)))
+        if len(during) >= 3:
+            gate.set()
+    gate.set()
     reload.join()
     after = service.ask(QUESTION, k=3)
     assert len(during) >= 3, "the service must keep answering while it rebuilds"
@@ -185,20 +206,26 @@ def test_post_reload_switches_while_ask_keeps_answering(
     # no build cache: the reload embeds every text again, so it is slow enough to ask during
     # (with the cache it embeds the new file's few texts only, and is over at once)
     service = make_service(CORPUS, build_cache_mb=0)
-    service.embedder = SlowBuildEmbedder(1.5)
+    service.embedder = embedder = SlowBuildEmbedder(1.5)
     service.open()
     name, text = NEW_DOCUMENT
     (service.settings.corpus_dir / name).write_text(text, "utf-8")
+    gate = embedder.hold()  # the reload goes on once three questions were answered
     with serve_in_thread(create_app(service.settings, service)) as port:
         with ThreadPoolExecutor(1) as pool:
             reloading = pool.submit(request, port, "POST", "/reload")
-            time.sleep(0.3)
+            assert embedder.building.wait(GATE_SECONDS), "the reload did not start building"
             second = request(port, "POST", "/reload")
             statuses: Counter[int] = Counter()
-            while not reloading.done():
-                status, _, body = request(port, "POST", "/ask", {"question": QUESTION})
-                statuses[status] += 1
-                assert status == 200, body
+            try:
+                while not reloading.done():
+                    status, _, body = request(port, "POST", "/ask", {"question": QUESTION})
+                    statuses[status] += 1
+                    assert status == 200, body
+                    if statuses[200] >= 3:
+                        gate.set()
+            finally:
+                gate.set()
             status, _, reloaded = reloading.result()
         assert second[0] == 409, "one reload at a time"
         assert status == 200 and reloaded["reloaded"] is True, reloaded

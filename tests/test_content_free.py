@@ -20,7 +20,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from api.app import create_app, has_content_patterns
-from index.textfold import has_content
+from index.documents.textfold import has_content
 from qa.cli import main
 from tests.helpers.procs import REPO, offline_env, qa_command
 from tests.helpers.servers import local_client

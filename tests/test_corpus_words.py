@@ -16,7 +16,7 @@ from pathlib import Path
 
 import pytest
 
-from index.nlp import load_nlp
+from index.text.nlp import load_nlp
 
 pytestmark = pytest.mark.slow  # runs the real spaCy pipeline over every document
 

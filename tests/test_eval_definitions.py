@@ -9,17 +9,11 @@ from typing import Any
 
 import pytest
 
+from eval.aggregate import aggregate, by_answer_type, by_document
 from eval.gold import GoldItem
 from eval.report import markdown_report
-from eval.runner import (
-    QuestionResult,
-    Suite,
-    SystemRun,
-    aggregate,
-    by_answer_type,
-    by_document,
-    score_answer,
-)
+from eval.results import QuestionResult, Suite, SystemRun
+from eval.scoring import score_answer
 from qa.records import Answer, Citation, Passage
 
 TEXT = "Intro. The U.S. Navy visited Yokosuka in 2024. It stayed. The end."

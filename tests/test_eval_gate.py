@@ -15,7 +15,8 @@ from typing import Any
 import pytest
 
 from eval.gold import default_gold_path, load_gold
-from eval.runner import SystemMetrics, run_suite
+from eval.results import SystemMetrics
+from eval.runner import run_suite
 
 FLOORS_FILE = Path(__file__).resolve().parents[1] / "eval" / "floors.json"
 # The strict figures (issue 12): strict accuracy, SQuAD v2 exact match and F1, citation

@@ -15,21 +15,14 @@ from typing import Any
 
 import pytest
 
+from eval.aggregate import aggregate
 from eval.cli import run_eval_command
 from eval.gold import GoldItem, load_gold
 from eval.report import markdown_report, metrics_svg, write_report
-from eval.runner import (
-    SYSTEMS,
-    QuestionResult,
-    Suite,
-    SystemMetrics,
-    SystemRun,
-    aggregate,
-    fit_threshold,
-    run_suite,
-    score_answer,
-    uncached,
-)
+from eval.results import QuestionResult, Suite, SystemMetrics, SystemRun
+from eval.runner import SYSTEMS, run_suite, uncached
+from eval.scoring import score_answer
+from eval.threshold import fit_threshold
 from qa.cli import _parser, main
 from qa.reader.model import load_model
 from qa.records import Answer, Citation, Passage

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from collections import Counter
 
-from index.extract.pdf import PageRead, assemble
-from index.extract.pdf_layout import Line, join_lines, join_paragraph, running_lines
-from index.extract.records import ExtractSettings
+from index.documents.extract.pdf import PageRead, assemble
+from index.documents.extract.pdf_layout import Line, join_lines, join_paragraph, running_lines
+from index.documents.extract.records import ExtractSettings
 from index.records import page_span
 
 

@@ -12,8 +12,8 @@ from typing import Any
 
 import pytest
 
-from index.extract.bounded import extract_bounded
-from index.extract.records import ExtractSettings
+from index.documents.extract.bounded import extract_bounded
+from index.documents.extract.records import ExtractSettings
 
 PLAIN = "<p>The harbour opened in 1911 after nine years of work.</p>"
 

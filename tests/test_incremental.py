@@ -21,7 +21,7 @@ import pytest
 from index.builder import BuildReport, build_index
 from index.cache import CACHE_DIR, cache_bytes, damaged_entries, digest_of
 from index.config import BuildConfig
-from index.embedder import HashingEmbedder
+from index.encode.hashing import HashingEmbedder
 from index.loader import check_index
 from index.store import MANIFEST
 from tests.helpers.pdfs import minimal_pdf

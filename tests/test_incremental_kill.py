@@ -22,7 +22,7 @@ from typing import Any
 from index.builder import build_index
 from index.cache import damaged_entries
 from index.config import BuildConfig
-from index.embedder import HashingEmbedder
+from index.encode.hashing import HashingEmbedder
 from index.loader import load_index
 from index.store import MANIFEST, read_pointer
 from tests.helpers.procs import REPO, offline_env, qa_command

@@ -21,8 +21,8 @@ from typing import Any
 
 import pytest
 
-from index.extract.bounded import extract_bounded
-from index.extract.records import ExtractSettings
+from index.documents.extract.bounded import extract_bounded
+from index.documents.extract.records import ExtractSettings
 from tests.conftest import CHAPTER
 from tests.helpers.pdfs import corrupt_xref, encrypted, minimal_pdf
 from tests.helpers.render import (

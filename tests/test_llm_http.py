@@ -13,7 +13,7 @@ import pytest
 from fastapi.testclient import TestClient
 
 from api.app import create_app
-from index.embedder import HashingEmbedder
+from index.encode.hashing import HashingEmbedder
 from qa.service import QAService
 from qa.settings import Settings
 from tests.helpers.fake_llm import MODEL, FakeLLM, answer_json, fake_llm_server, quoting

@@ -7,7 +7,7 @@ from dataclasses import replace
 
 import pytest
 
-from index.tokens import count_tokens
+from index.text.tokens import count_tokens
 from qa.errors import LLMError
 from qa.llm.prompt import SYSTEM, messages, pack, prompt_budget, sentence_ends
 from qa.llm.records import Endpoint, Source

@@ -1,4 +1,4 @@
-"""Unit tests for eval.metrics, on hand-computed cases (arithmetic in comments).
+"""Unit tests for eval.metrics (one module per thing measured), on hand-computed cases (arithmetic in comments).
 
 tests/test_metrics_reference.py checks the same functions against an independent
 implementation of the SQuAD v2 rules and against ranx.
@@ -17,27 +17,27 @@ _ROOT = str(Path(__file__).resolve().parents[1])
 if _ROOT not in sys.path:
     sys.path.insert(0, _ROOT)
 
-from eval.metrics import (  # noqa: E402
+from eval.metrics.abstention import false_positive_rate, precision_recall  # noqa: E402
+from eval.metrics.answers import (  # noqa: E402
     answer_contains,
-    calibration_table,
-    contains_evidence,
     exact_match,
-    expected_calibration_error,
-    false_positive_rate,
-    first_hit_rank,
-    hit_at_k,
     max_over_golds,
-    mean,
-    ndcg_at_k,
     normalize_answer,
-    normalize_evidence,
-    percentile,
-    precision_recall,
-    reciprocal_rank,
     strict_match,
     token_f1,
     usable_golds,
 )
+from eval.metrics.averages import mean, percentile  # noqa: E402
+from eval.metrics.calibration import (  # noqa: E402
+    calibration_table,
+    expected_calibration_error,
+)
+from eval.metrics.evidence import (  # noqa: E402
+    contains_evidence,
+    first_hit_rank,
+    normalize_evidence,
+)
+from eval.metrics.ranking import hit_at_k, ndcg_at_k, reciprocal_rank  # noqa: E402
 
 LOG2_3 = math.log2(3)  # 1.5849625...
 LOG2_5 = math.log2(5)  # 2.3219281...

@@ -20,17 +20,13 @@ from typing import Any
 
 import pytest
 
+from eval.aggregate import CUTOFF, aggregate
 from eval.gold import GoldItem
-from eval.metrics import (
-    exact_match,
-    first_hit_rank,
-    hit_at_k,
-    max_over_golds,
-    ndcg_at_k,
-    reciprocal_rank,
-    token_f1,
-)
-from eval.runner import CUTOFF, QuestionResult, aggregate, score_answer
+from eval.metrics.answers import exact_match, max_over_golds, token_f1
+from eval.metrics.evidence import first_hit_rank
+from eval.metrics.ranking import hit_at_k, ndcg_at_k, reciprocal_rank
+from eval.results import QuestionResult
+from eval.scoring import score_answer
 from qa.records import Answer
 from tests.helpers.results import result
 

@@ -10,7 +10,8 @@ from typing import Any
 import pytest
 
 from api.app import create_app
-from index.milvus import MilvusTarget, connect
+from index.search.milvus import connect
+from index.search.milvus_target import MilvusTarget
 from qa.errors import BackendUnavailable, ConfigError, QAError
 from tests.helpers.milvus_server import milvus_server, silent_port
 from tests.helpers.procs import free_port, run_qa, stop

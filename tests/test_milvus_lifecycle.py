@@ -16,8 +16,9 @@ from typing import Any
 
 import pytest
 
-from index.legs import kept_collections
-from index.milvus import MilvusTarget, connect
+from index.search.legs import kept_collections
+from index.search.milvus import connect
+from index.search.milvus_target import MilvusTarget
 from tests.helpers.milvus_server import milvus_server
 from tests.helpers.procs import REPO, offline_env, run_qa
 
@@ -95,13 +96,13 @@ KILLED_BUILD = textwrap.dedent("""
     import os, sys
     from pathlib import Path
     import pymilvus
-    import index.legs
+    import index.search.legs
     from index.builder import build_index
     from index.config import BuildConfig
-    from index.embedder import HashingEmbedder
-    from index.milvus import MilvusTarget
+    from index.encode.hashing import HashingEmbedder
+    from index.search.milvus_target import MilvusTarget
 
-    index.legs.BATCH = 1
+    index.search.legs.BATCH = 1
     calls = 0
     insert = pymilvus.MilvusClient.insert
     def dying_insert(self, *args, **kwargs):

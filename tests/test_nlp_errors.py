@@ -12,8 +12,8 @@ from typing import Any
 import pytest
 
 from index.errors import NlpModelError, QAError
-from index.nlp import load_nlp
 from index.store import CURRENT
+from index.text.nlp import load_nlp
 from tests.helpers.procs import REPO, offline_env
 
 QA_SCRIPT = Path(sys.executable).with_name("qa")

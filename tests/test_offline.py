@@ -18,8 +18,8 @@ from typing import Any
 
 import pytest
 
-from index.embedder import DEFAULT_MODEL
-from index.onnx_embedder import OnnxEmbedder
+from index.encode.base import DEFAULT_MODEL
+from index.encode.onnx_embedder import OnnxEmbedder
 from qa.service import QAService
 from qa.settings import Settings
 

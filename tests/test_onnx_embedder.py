@@ -16,9 +16,9 @@ import numpy as np
 import pytest
 
 from index.builder import unique_sentences
-from index.chunker import embedding_text
+from index.encode.onnx_embedder import ENCODER_FORMAT, OnnxEmbedder
 from index.errors import CorruptIndex, ModelExportError
-from index.onnx_embedder import ENCODER_FORMAT, OnnxEmbedder
+from index.text.chunker import embedding_text
 from tests.conftest import REPO
 
 HEAVY = ("torch", "sentence_transformers", "transformers")

@@ -14,8 +14,8 @@ from typing import Any
 
 import pytest
 
-from index.extract.bounded import extract_bounded
-from index.extract.records import Extraction, ExtractSettings
+from index.documents.extract.bounded import extract_bounded
+from index.documents.extract.records import Extraction, ExtractSettings
 from tests.helpers.pdfs import (
     HELVETICA,
     joined,
@@ -240,7 +240,7 @@ def test_a_file_that_ran_past_the_bound_is_not_read_again_until_it_changes(
 ) -> None:
     # finding 9: every rebuild (each qa ask or /reload after any corpus edit) waited the
     # whole bound again for the same file
-    import index.extract.document as document
+    import index.documents.extract.document as document
     from tests.test_ingest import endless_pdf
 
     monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "cache"))
@@ -273,7 +273,7 @@ def test_a_file_that_ran_past_the_bound_is_not_read_again_until_it_changes(
 
 def test_a_small_file_past_the_bound_is_not_told_to_raise_it() -> None:
     # finding 9: "raise QA_EXTRACT_SECONDS" cannot help a few kilobytes that never finish
-    from index.extract.bounded import timeout_reason
+    from index.documents.extract.bounded import timeout_reason
 
     assert timeout_reason(549, 600) == (
         "reading it took longer than 600 s, though it is only 0.5 KB: it is damaged or built "

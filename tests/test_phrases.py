@@ -9,8 +9,8 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from index.lexical import content_words, stem
-from qa.phrases import (
+from index.text.lexical import content_words, stem
+from qa.reader.rules.phrases import (
     defined_acronym,
     definition_span,
     head_phrase,
@@ -215,13 +215,13 @@ def test_real_chapter_definitions(features_service: Any) -> None:
     ],
 )
 def test_defined_term(question: str, term: str | None) -> None:
-    from qa.phrases import defined_term
+    from qa.reader.rules.phrases import defined_term
 
     assert defined_term(question) == term
 
 
 def test_term_definitions() -> None:
-    from qa.phrases import term_definition
+    from qa.reader.rules.phrases import term_definition
 
     text = "In this report, “soft power” refers to the ability to attract others, which is rare."
     span = term_definition(text, "soft power")
@@ -243,7 +243,7 @@ def test_real_chapter_footnote_defines_a_term(features_service: Any) -> None:
 
 
 def test_who_questions_about_groups_get_the_subject() -> None:
-    from qa.phrases import subject_phrase
+    from qa.reader.rules.phrases import subject_phrase
 
     text = "At the range, Canadian Army artillery crews train on Howitzer Model II drills."
     question = "Who trains on the Howitzer drills?"
@@ -266,7 +266,7 @@ _WORDS = st.sampled_from(
     answer_type=st.sampled_from([None, "reason", "name", "organization", "person"]),
 )
 def test_phrase_rules_never_fail_and_stay_inside_the_text(question: str, text: str, answer_type: str | None) -> None:
-    from qa.phrases import defined_term, subject_phrase, term_definition
+    from qa.reader.rules.phrases import defined_term, subject_phrase, term_definition
 
     spans = [
         open_answer(question, answer_type, text, known(question)),
@@ -337,8 +337,8 @@ def test_reason_markers() -> None:
     ],
 )
 def test_identity_questions_get_the_role(question: str, text: str, expected: str | None) -> None:
-    from qa.phrases import identity_phrase
     from qa.query import answer_type
+    from qa.reader.rules.phrases import identity_phrase
 
     assert answer_type(question) is None  # not a request for a person's name
     span = identity_phrase(question, text)
@@ -346,8 +346,8 @@ def test_identity_questions_get_the_role(question: str, text: str, expected: str
 
 
 def test_to_do_questions_get_the_infinitive_clause() -> None:
-    from qa.phrases import to_do_clause
     from qa.query import answer_type
+    from qa.reader.rules.phrases import to_do_clause
 
     question = "What were the volunteers encouraged to do?"
     assert answer_type(question) is None  # an action, not the person who encouraged them

@@ -9,7 +9,7 @@ import sys
 
 import pytest
 
-from index.nlp import load_nlp, load_query_nlp
+from index.text.nlp import load_nlp, load_query_nlp
 from qa.query import parse_question
 from tests.conftest import REPO
 
@@ -30,7 +30,7 @@ def test_query_pipeline_parses_every_gold_question_as_the_whole_pipeline(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     # a process that loaded the whole pipeline reuses it: start from none loaded
-    monkeypatch.setattr("index.nlp._LOADED", {})
+    monkeypatch.setattr("index.text.nlp._LOADED", {})
     query_nlp, full = load_query_nlp(), load_nlp()
     assert "ner" not in query_nlp.pipe_names and "ner" in full.pipe_names
     questions = every_gold_question()
@@ -44,7 +44,7 @@ def test_query_pipeline_parses_every_gold_question_as_the_whole_pipeline(
 
 IMPORT_CHECK = """
 import sys
-from index.nlp import import_spacy
+from index.text.nlp import import_spacy
 spacy = import_spacy()
 assert "torch" not in sys.modules, "spaCy pulled in torch"
 from thinc.compat import has_torch

@@ -13,14 +13,14 @@ from typing import Any
 import numpy as np
 import pytest
 
-from index.annotate import annotate
-from index.embedder import HashingEmbedder
+from index.documents.textfold import clean_question
+from index.encode.hashing import HashingEmbedder
 from index.errors import ConfigError
 from index.loader import load_index
-from index.nlp import load_nlp
 from index.records import Chunk
 from index.store import CURRENT
-from index.textfold import clean_question
+from index.text.annotate import annotate
+from index.text.nlp import load_nlp
 from qa.cli import corpus_index_dir
 from qa.query import analyse, parse_question
 from qa.reader.candidates import SentenceView, generate

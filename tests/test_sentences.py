@@ -8,9 +8,9 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from index.documents.structure import parse_blocks
 from index.records import Block
-from index.sentences import split_sentences
-from index.structure import parse_blocks
+from index.text.sentences import split_sentences
 
 CHAPTER = Path(__file__).resolve().parents[1] / "corpus" / (
     "diplomatic-bluebook-2025-ch3-japan-us-security.txt"

@@ -8,11 +8,11 @@ from typing import Any
 
 import pytest
 
-from index.chunker import ChunkSettings, chunk_document
-from index.reader import decode_document
+from index.documents.corpus import decode_document
+from index.documents.structure import is_doubled, looks_like_title, numbering_style, parse_blocks
 from index.records import SECTION_SEPARATOR, Block, Chunk, Document
-from index.structure import is_doubled, looks_like_title, numbering_style, parse_blocks
-from index.tokens import count_tokens
+from index.text.chunker import ChunkSettings, chunk_document
+from index.text.tokens import count_tokens
 
 CHAPTER = Path(__file__).resolve().parents[1] / "corpus" / (
     "diplomatic-bluebook-2025-ch3-japan-us-security.txt"
@@ -552,7 +552,7 @@ def test_byte_order_mark_does_not_hide_the_first_heading(
 
 def test_bullet_list_items_do_not_open_a_scope() -> None:
     text = "1 Title Here\n\nIntro paragraph.\n\n• first item\n• second item\n\nClosing paragraph.\n"
-    from index.structure import parse_blocks
+    from index.documents.structure import parse_blocks
 
     blocks = parse_blocks("list.txt", text)
     assert all(b.section == ("1 Title Here",) for b in blocks if b.kind != "heading")

@@ -9,9 +9,9 @@ import unicodedata
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from index.lexical import lexical_tokens, words
-from index.textfold import _REPLACE as TABLE
-from index.textfold import clean_question, fold, fold_plain
+from index.documents.textfold import _REPLACE as TABLE
+from index.documents.textfold import clean_question, fold, fold_plain
+from index.text.lexical import lexical_tokens, words
 
 # Characters published documents carry, and what a reader takes them for.
 FORMAT_CHARS = ("\u00ad", "\u200b", "\u200c", "\u200d", "\u2060", "\ufeff")  # soft hyphen, ZW*

@@ -8,7 +8,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from index.vectors import (
+from index.search.vectors import (
     INDEX_KINDS,
     VECTOR_KINDS,
     AnnParams,

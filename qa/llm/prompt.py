@@ -1,6 +1,6 @@
 """The prompt: the question and the best retrieved passages, numbered, fitted to the window.
 
-Tokens are counted with cl100k_base (``index.tokens``), which is not the served model's own
+Tokens are counted with cl100k_base (``index.text.tokens``), which is not the served model's own
 tokenizer; ``MARGIN`` of the window is left unused so a model that splits text more finely
 still fits.
 """
@@ -10,7 +10,7 @@ from __future__ import annotations
 import re
 from collections.abc import Sequence
 
-from index.tokens import count_tokens
+from index.text.tokens import count_tokens
 from qa.errors import LLMError
 from qa.llm.records import Endpoint, Source
 from qa.records import Passage

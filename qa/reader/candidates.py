@@ -4,7 +4,7 @@ English rules.
 Each candidate is a character span of the sentence with the generators that proposed it
 (``kinds``) and its semantic type. Generators: named entities; noun chunks and the whole
 phrase a noun heads; clauses and prepositional phrases; the complements of the question's
-verb; the English rules of ``qa.spans`` and ``qa.phrases`` (dates, money, quantities,
+verb; the English rules of ``qa.reader.rules.spans`` and ``qa.reader.rules.phrases`` (dates, money, quantities,
 definitions, marker clauses); and the sentence itself.
 """
 
@@ -15,11 +15,11 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from functools import cached_property
 
-from index.annotate import Annotation, Token
-from qa.phrases import definition_span, open_answer, term_definition
+from index.text.annotate import Annotation, Token
 from qa.query import Query, head_type
+from qa.reader.rules.phrases import definition_span, open_answer, term_definition
+from qa.reader.rules.spans import Span, find_spans, trim_span
 from qa.reader.sentences import ScoredSentence
-from qa.spans import Span, find_spans, trim_span
 
 # spaCy's OntoNotes entity labels -> the answer types of qa.query
 ENTITY_TYPES = {

@@ -13,8 +13,8 @@ from typing import Protocol
 
 import numpy as np
 
-from index.chunker import section_label
 from index.loader import LoadedIndex
+from index.text.chunker import section_label
 from qa.query import Query
 from qa.reader.candidates import Candidate, SentenceView, definitions, generate
 from qa.reader.features import FEATURES, featurize, matrix

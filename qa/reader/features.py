@@ -13,7 +13,7 @@ from functools import lru_cache
 
 import numpy as np
 
-from index.lexical import content_words, stem
+from index.text.lexical import content_words, stem
 from qa.query import Query
 from qa.reader.candidates import Candidate, SentenceView
 from qa.reader.sentences import stems_of

@@ -20,8 +20,8 @@ import numpy as np
 
 from index.loader import LoadedIndex
 from index.records import Chunk
-from qa.definitions import definition_span
 from qa.query import Query
+from qa.reader.rules.definitions import definition_span
 from qa.reader.span_model import SpanModel
 from qa.records import Answer, Citation, Passage
 from qa.retriever import Hit

@@ -15,10 +15,10 @@ from functools import lru_cache
 
 import numpy as np
 
-from index.chunker import section_label
-from index.lexical import content_words, stem
 from index.loader import LoadedIndex
 from index.records import Chunk
+from index.text.chunker import section_label
+from index.text.lexical import content_words, stem
 from qa.query import Concept, Query
 from qa.retriever import Hit
 

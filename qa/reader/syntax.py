@@ -8,7 +8,7 @@ import math
 import re
 from functools import lru_cache
 
-from index.lexical import stem
+from index.text.lexical import stem
 from qa.query import Query, dependency_role
 from qa.reader.candidates import Candidate, SentenceView
 

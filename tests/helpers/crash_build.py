@@ -26,8 +26,8 @@ from typing import Any
 import index.store
 from index.builder import build_index
 from index.config import BuildConfig
-from index.embedder import HashingEmbedder
-from index.tokens import count_tokens
+from index.encode.hashing import HashingEmbedder
+from index.text.tokens import count_tokens
 
 DIED = 137
 

@@ -15,7 +15,7 @@ import subprocess
 import tempfile
 from pathlib import Path
 
-from index.structure import numbering_style, parse_blocks
+from index.documents.structure import numbering_style, parse_blocks
 
 CSS = """
 body { font-family: serif; font-size: 11pt; line-height: 1.35; margin: 0; }

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from eval.runner import QuestionResult
+from eval.results import QuestionResult
 
 
 def result(**overrides: Any) -> QuestionResult:
