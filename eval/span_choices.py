@@ -105,9 +105,9 @@ def read_early_exit(model: SpanModel, sets: Sequence[tuple[str, Path, list[GoldI
             windows = cut_windows(model.tokenizer, query.text, [p.text for p in found],
                                   model.shape)
             row = by_key[name, item.id]
-            for part, keep in (("head", lambda w: w.passage == 0),
-                               ("rest", lambda w: w.passage != 0)):
-                run = [w for w in windows if keep(w)]
+            head = [w for w in windows if w.passage == 0]
+            rest = [w for w in windows if w.passage != 0]
+            for part, run in (("head", head), ("rest", rest)):
                 if not run:
                     row[part] = []
                     continue

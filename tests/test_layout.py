@@ -19,7 +19,7 @@ MAX_TOP_LEVEL_INDEX = 12  # modules directly in index/, __init__.py counted
 MAX_MODULE_LINES = 400  # in LIBRARY
 MAX_FUNCTION_LINES = 60  # in LIBRARY and bench, decorators and docstring included
 # Functions over the limit that are being rewritten elsewhere; remove an entry once it is split.
-LONG_FUNCTIONS_PENDING = {("eval/train_span_reader.py", "train")}
+LONG_FUNCTIONS_PENDING: set[tuple[str, str]] = set()
 # What each package may import (besides itself); the CLI is the one edge that starts the
 # others: ``qa serve`` runs api.server and ``qa eval`` eval.cli, inside those commands.
 ALLOWED = {
