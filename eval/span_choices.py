@@ -33,7 +33,7 @@ from eval.gold import GoldItem, load_gold
 from eval.metrics.answers import max_over_golds, strict_match, token_f1
 from eval.metrics.calibration import expected_calibration_error
 from qa.reader.span_model import RECORD, SpanModel
-from qa.reader.windows import batch_arrays, best_spans, cut_windows
+from qa.reader.windows import Window, batch_arrays, best_spans, cut_windows
 
 MAX_PASSAGES = 8
 OPTIONS = (3, 5, 8)
@@ -55,6 +55,28 @@ def dev_sets(root: Path = ROOT) -> list[tuple[str, Path, list[GoldItem], Path]]:
     return sets
 
 
+def question_windows(service: Any, model: SpanModel, question: str, passages: int,
+                     ) -> tuple[list[Any], list[list[int]], list[Window]]:
+    """A dev question as the service reads it: its best ``passages`` passages, each one's
+    sentence starts (spans may not cross them) and the windows cut from them."""
+    query, hits, _ = service.prepare(question, passages)
+    index = service.loaded.index
+    found = [service.loaded.reader.passage(h) for h in hits[:passages]]
+    chunks = [index.chunks[index.by_id[p.chunk_id]] for p in found]
+    breaks = [[s - p.start for s, _ in c.sentences] for p, c in zip(found, chunks, strict=True)]
+    windows = cut_windows(model.tokenizer, query.text, [p.text for p in found], model.shape)
+    return found, breaks, windows
+
+
+def span_rows(model: SpanModel, windows: Sequence[Window], found: Sequence[Any],
+              start: Any, end: Any, breaks: list[list[int]], bonus: float,
+              ) -> list[dict[str, Any]]:
+    """Each window's best span (passage, margin, text) from one run's logits."""
+    return [{"passage": windows[s.window].passage, "margin": s.margin,
+             "text": found[windows[s.window].passage].text[s.start:s.end]}
+            for s in best_spans(windows, start, end, model.shape, breaks, bonus)]
+
+
 def read_all(model: SpanModel, sets: Sequence[tuple[str, Path, list[GoldItem], Path]],
              ) -> list[dict[str, Any]]:
     """Per dev question and length bonus: each of the best passages' best span (text,
@@ -63,25 +85,13 @@ def read_all(model: SpanModel, sets: Sequence[tuple[str, Path, list[GoldItem], P
     for name, corpus, items, index_dir in sets:
         service = open_service(corpus, index_dir, reader="features")
         for item in items:
-            query, hits, _ = service.prepare(item.question, MAX_PASSAGES)
-            reader = service.loaded.reader
-            passages = [reader.passage(h) for h in hits[:MAX_PASSAGES]]
-            chunks = [service.loaded.index.chunks[service.loaded.index.by_id[p.chunk_id]]
-                      for p in passages]
-            breaks = [[s - p.start for s, _ in c.sentences]
-                      for p, c in zip(passages, chunks, strict=True)]
-            windows = cut_windows(model.tokenizer, query.text, [p.text for p in passages],
-                                  model.shape)
+            found, breaks, windows = question_windows(service, model, item.question,
+                                                      MAX_PASSAGES)
             start, end = model.logits(batch_arrays(windows))
-            found = {}
-            for bonus in LENGTH_BONUSES:
-                spans = best_spans(windows, start, end, model.shape, breaks, bonus)
-                found[str(bonus)] = [
-                    {"passage": windows[s.window].passage, "margin": s.margin,
-                     "text": passages[windows[s.window].passage].text[s.start:s.end]}
-                    for s in spans]
+            spans = {str(bonus): span_rows(model, windows, found, start, end, breaks, bonus)
+                     for bonus in LENGTH_BONUSES}
             rows.append({"set": name, "id": item.id, "answers": list(item.answers),
-                         "spans": found})
+                         "spans": spans})
     return rows
 
 
@@ -95,26 +105,13 @@ def read_early_exit(model: SpanModel, sets: Sequence[tuple[str, Path, list[GoldI
     for name, corpus, items, index_dir in sets:
         service = open_service(corpus, index_dir, reader="features")
         for item in items:
-            query, hits, _ = service.prepare(item.question, passages)
-            reader = service.loaded.reader
-            found = [reader.passage(h) for h in hits[:passages]]
-            chunks = [service.loaded.index.chunks[service.loaded.index.by_id[p.chunk_id]]
-                      for p in found]
-            breaks = [[s - p.start for s, _ in c.sentences]
-                      for p, c in zip(found, chunks, strict=True)]
-            windows = cut_windows(model.tokenizer, query.text, [p.text for p in found],
-                                  model.shape)
+            found, breaks, windows = question_windows(service, model, item.question, passages)
             row = by_key[name, item.id]
             head = [w for w in windows if w.passage == 0]
             rest = [w for w in windows if w.passage != 0]
             for part, run in (("head", head), ("rest", rest)):
-                if not run:
-                    row[part] = []
-                    continue
-                start, end = model.logits(batch_arrays(run))
-                row[part] = [{"passage": run[s.window].passage, "margin": s.margin,
-                              "text": found[run[s.window].passage].text[s.start:s.end]}
-                             for s in best_spans(run, start, end, model.shape, breaks, bonus)]
+                row[part] = (span_rows(model, run, found, *model.logits(batch_arrays(run)),
+                                       breaks, bonus) if run else [])
 
 
 def outcome(row: dict[str, Any], passages: int, bonus: float = 0.0) -> dict[str, Any]:
