@@ -11,7 +11,10 @@ from __future__ import annotations
 
 import importlib
 import sys
+import threading
 from types import ModuleType
+
+_LOCK = threading.Lock()
 
 
 def import_hiding(name: str, hidden: tuple[str, ...]) -> ModuleType:
@@ -22,13 +25,16 @@ def import_hiding(name: str, hidden: tuple[str, ...]) -> ModuleType:
         hidden: top-level modules that must look absent while ``name`` is imported.
     """
     if name in sys.modules:
-        return sys.modules[name]
-    masked = [h for h in hidden if h not in sys.modules]
-    for module in masked:
-        sys.modules[module] = None  # type: ignore[assignment]  # "import x" -> ImportError
-    try:
+        # Not sys.modules[name]: another thread may still be running the module's code, and
+        # import_module waits for that import to finish instead of returning a half module.
         return importlib.import_module(name)
-    finally:
+    with _LOCK:  # one thread at a time hides and restores, so no mask outlives its import
+        masked = [h for h in hidden if h not in sys.modules]
         for module in masked:
-            if sys.modules.get(module, ...) is None:
-                del sys.modules[module]
+            sys.modules[module] = None  # type: ignore[assignment]  # "import x" -> ImportError
+        try:
+            return importlib.import_module(name)
+        finally:
+            for module in masked:
+                if sys.modules.get(module, ...) is None:
+                    del sys.modules[module]
