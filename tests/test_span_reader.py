@@ -37,10 +37,16 @@ def test_committed_model_matches_its_record() -> None:
     for name in ("model.onnx", "tokenizer.json"):
         assert sha256_file(MODEL_DIR / name) == record["files"][name]
     training = record["training"]
-    earlier = training.get("previous_stage", {}).get("questions", 0)
-    assert max(training["questions"], earlier) >= 5000
-    if "previous_stage" in training:  # a second stage names the checkpoint it started from
-        assert len(training["init"]["sha256"]) == 64 and training["focus_prefix"]
+    # a weight average names each parent with its checkpoint's hash and training record
+    parents = training.get("average_of", [{"training": training}])
+    for parent in parents:
+        if "sha256" in parent:
+            assert len(parent["sha256"]) == 64 and parent["train_data"]
+    for run in [p["training"] for p in parents]:
+        earlier = run.get("previous_stage", {}).get("questions", 0)
+        assert max(run["questions"], earlier) >= 5000
+        if "previous_stage" in run:  # a second stage names the checkpoint it started from
+            assert len(run["init"]["sha256"]) == 64 and run["focus_prefix"]
     assert set(record["data"]) == {"train", "dev"}
     # the run-time choices were made on dev questions and recorded with the model
     assert record["passages"] in (3, 5, 8) and record["dev"]["false_abstention"] <= 0.05
