@@ -241,7 +241,7 @@ def finish(args: argparse.Namespace, model: Any, tokenizer: Any, base: Path,
                      "answer), 2 per unanswerable question",
         **stage_fields(args),
     }
-    target = Path(args.out)
+    target = Path(args.out) if args.out else Path(args.work) / "model"
     chosen = write_model(model, tokenizer, base, Path(args.work), target, threads=args.threads,
                          quantize=not args.no_quantize, training=training,
                          train_hashes=file_hashes(train_files))
@@ -322,7 +322,8 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--exclude", default=None,
                         help="leave out the items whose id starts with this prefix")
     parser.add_argument("--work", default=str(WORK))
-    parser.add_argument("--out", default=str(WORK / "model"))
+    parser.add_argument("--out", default=None,
+                        help="where the model folder goes (default: WORK/model)")
     train(parser.parse_args(argv))
 
 
