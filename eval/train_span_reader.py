@@ -4,6 +4,8 @@
     python -m eval.train_span_reader --max-questions 2000 --no-quantize  # a learning-curve point
     python -m eval.train_span_reader --resume              # go on from the last checkpoint
     python -m eval.train_span_reader --init CKPT --focus w --replay 2   # a second stage
+    python -m eval.train_span_reader --init CKPT --max-questions 3000 \
+        --hard-negatives data/hard-negatives.jsonl     # no-answer on mined passages
 
 ``[CLS] question [SEP] passage [SEP]`` with start/end logits per token; no answer is the
 ``[CLS]`` position. Examples come from ``eval.span_data`` (train documents of
@@ -31,6 +33,7 @@ import numpy as np
 from eval.span_data import (
     ROOT,
     Example,
+    document_chunks,
     examples_of,
     file_hashes,
     gold_files,
@@ -81,13 +84,16 @@ def length_batches(lengths: Sequence[int], batch: int, rng: random.Random) -> li
 
 def training_examples(names: Sequence[str], seed: int, max_questions: int | None,
                       focus: str | None = None, replay: float = 2.0,
-                      exclude: str | None = None) -> tuple[list[Example], int]:
+                      exclude: str | None = None,
+                      include: set[str] | None = None) -> tuple[list[Example], int]:
     """Examples of the named documents; with ``max_questions``, of that many questions
     drawn at random (seeded) from them. With ``focus`` (an item-id prefix), the questions
     whose id starts with it plus ``replay`` times as many of the others, drawn at random
     (seeded), so a second stage learns the new items without forgetting the rest. With
     ``exclude`` (an item-id prefix), those items are left out before anything is drawn
-    (a learning-curve point over the first round of questions only).
+    (a learning-curve point over the first round of questions only). ``include`` (question
+    ids) are kept besides the ``max_questions`` drawn (the questions of hard negatives, so
+    their answers are seen beside the passages that do not hold them).
     Returns the examples and the question count."""
     rng = random.Random(seed)
     examples = [e for n in names for e in examples_of(n, rng)]
@@ -101,11 +107,22 @@ def training_examples(names: Sequence[str], seed: int, max_questions: int | None
         count = min(len(old), round(replay * len(new)))
         keep = set(new) | set(random.Random(seed).sample(old, count))
     elif max_questions is not None and max_questions < len(qids):
-        keep = set(random.Random(seed).sample(qids, max_questions))
+        keep = set(random.Random(seed).sample(qids, max_questions)) | (include or set())
     if keep is not None:
         examples = [e for e in examples if e.qid in keep]
         qids = sorted(keep)
     return examples, len(qids)
+
+
+def hard_negatives(path: Path) -> list[Example]:
+    """The passages ``eval.mine_span_negatives`` found a reader answering with confidence
+    although they hold no answer (named by question and chunk position): each one a
+    no-answer example."""
+    rows = [json.loads(line) for line in path.read_text("utf-8").splitlines() if line.strip()]
+    chunks = {doc: document_chunks(doc)[1] for doc in sorted({r["qid"].split("#", 1)[0]
+                                                                  for r in rows})}
+    return [Example(r["question"], chunks[r["qid"].split("#", 1)[0]][r["chunk"]].text, None,
+                    r["qid"]) for r in rows]
 
 
 def train(args: argparse.Namespace) -> None:
@@ -123,8 +140,13 @@ def train(args: argparse.Namespace) -> None:
     split = load_split()
     train_files = gold_files(split["train"])
     names = [p.stem for p in train_files]
+    hard = hard_negatives(Path(args.hard_negatives)) if args.hard_negatives else []
     examples, n_questions = training_examples(names, args.seed, args.max_questions,
-                                              args.focus, args.replay, args.exclude)
+                                              args.focus, args.replay, args.exclude,
+                                              {e.qid for e in hard})
+    if hard:
+        examples += hard
+        print(f"{len(hard)} hard negatives from {args.hard_negatives}", flush=True)
     labelled = label_windows(tokenizer, examples, SHAPE)
     positives = sum(1 for _, s, _ in labelled if s > 0)
     print(f"{n_questions} questions over {len(names)} documents: {len(labelled)} windows, "
@@ -288,6 +310,10 @@ def stage_fields(args: argparse.Namespace) -> dict[str, Any]:
     fields: dict[str, Any] = {"init": {"checkpoint": Path(args.init).name,
                                        "sha256": sha256_file(Path(args.init))},
                               "focus_prefix": args.focus, "replay": args.replay}
+    if args.hard_negatives:
+        path = Path(args.hard_negatives)
+        fields["hard_negatives"] = {"file": path.name, "sha256": sha256_file(path),
+                                    "passages": len(hard_negatives(path))}
     if args.init_record:
         fields["previous_stage"] = json.loads(
             Path(args.init_record).read_text("utf-8"))["training"]
@@ -321,6 +347,8 @@ def main(argv: list[str] | None = None) -> None:
                         help="... plus this many other questions per focused one")
     parser.add_argument("--exclude", default=None,
                         help="leave out the items whose id starts with this prefix")
+    parser.add_argument("--hard-negatives", default=None,
+                        help="a JSONL of eval.mine_span_negatives: train no-answer on them too")
     parser.add_argument("--work", default=str(WORK))
     parser.add_argument("--out", default=None,
                         help="where the model folder goes (default: WORK/model)")

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import json
 import random
 from collections.abc import Iterator
+from pathlib import Path
 
 import pytest
 
@@ -61,3 +63,36 @@ def test_exclude_leaves_the_prefixed_items_out_before_the_sample_is_drawn() -> N
     sample, drawn = trainer.training_examples(["a", "b"], seed=3, max_questions=15,
                                               exclude="w")
     assert drawn == 15 and not any("#w" in e.qid for e in sample)
+
+
+def test_hard_negatives_become_no_answer_examples(tmp_path: Path,
+                                                  monkeypatch: pytest.MonkeyPatch) -> None:
+    texts = {"doc": ["First passage.", "The minister visited.", "Talks were held in spring."]}
+    monkeypatch.setattr(trainer, "document_chunks", lambda name: (
+        "", [type("Chunk", (), {"text": t}) for t in texts[name]]))
+    path = tmp_path / "hard.jsonl"
+    rows = [{"qid": "doc#q1", "question": "Who signed?", "answerable": True, "chunk": 1,
+             "prediction": "minister", "margin": 1.5},
+            {"qid": "doc#u1", "question": "Where next?", "answerable": False, "chunk": 2,
+             "prediction": "spring", "margin": 0.2}]
+    path.write_text("".join(json.dumps(r) + "\n" for r in rows) + "\n", "utf-8")
+    examples = trainer.hard_negatives(path)
+    assert examples == [Example("Who signed?", "The minister visited.", None, "doc#q1"),
+                        Example("Where next?", "Talks were held in spring.", None, "doc#u1")]
+
+
+def test_a_mined_span_sharing_a_word_with_a_gold_answer_is_not_a_negative() -> None:
+    from eval.mine_span_negatives import words
+
+    gold = words("the Defense Production Act")
+    assert words("Production Act authorities") & gold
+    assert not words("the Treasury Department") & gold
+    assert words("in 2022 and the 3") == {"2022", "3"}  # function words dropped, numbers kept
+    assert not words("of a")
+
+
+def test_included_questions_are_kept_beside_the_drawn_sample() -> None:
+    examples, count = trainer.training_examples(["a", "b"], seed=3, max_questions=5,
+                                                include={"a#q00", "b#w02"})
+    qids = {e.qid for e in examples}
+    assert {"a#q00", "b#w02"} <= qids and 5 <= count == len(qids) <= 7
