@@ -311,9 +311,11 @@ def stage_fields(args: argparse.Namespace) -> dict[str, Any]:
                                        "sha256": sha256_file(Path(args.init))},
                               "focus_prefix": args.focus, "replay": args.replay}
     if args.hard_negatives:
-        path = Path(args.hard_negatives)
-        fields["hard_negatives"] = {"file": path.name, "sha256": sha256_file(path),
-                                    "passages": len(hard_negatives(path))}
+        path = Path(args.hard_negatives).resolve()
+        lines = [line for line in path.read_text("utf-8").splitlines() if line.strip()]
+        fields["hard_negatives"] = {
+            "file": str(path.relative_to(ROOT)) if path.is_relative_to(ROOT) else str(path),
+            "sha256": sha256_file(path), "passages": len(lines)}
     if args.init_record:
         fields["previous_stage"] = json.loads(
             Path(args.init_record).read_text("utf-8"))["training"]

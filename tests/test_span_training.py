@@ -96,3 +96,18 @@ def test_included_questions_are_kept_beside_the_drawn_sample() -> None:
                                                 include={"a#q00", "b#w02"})
     qids = {e.qid for e in examples}
     assert {"a#q00", "b#w02"} <= qids and 5 <= count == len(qids) <= 7
+
+
+def test_a_stage_records_its_hard_negatives_file_from_the_repository_root() -> None:
+    import argparse
+
+    from qa.reader.span_model import sha256_file
+
+    mined = trainer.ROOT / "data" / "hard-negatives.jsonl"
+    # init: any file will do, only its hash is recorded
+    args = argparse.Namespace(init=str(mined), init_record=None, focus=None, replay=2.0,
+                              hard_negatives=str(mined))
+    fields = trainer.stage_fields(args)["hard_negatives"]
+    assert fields["file"] == "data/hard-negatives.jsonl"
+    assert fields["sha256"] == sha256_file(mined)
+    assert fields["passages"] == sum(1 for _ in mined.open("rb"))
