@@ -21,10 +21,11 @@ import argparse
 import json
 import re
 from concurrent.futures import ProcessPoolExecutor
+from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
-from eval.span_data import document_chunks, gold_files, load_split, questions_of
+from eval.span_data import answer_free, document_chunks, gold_files, load_split, questions_of
 
 WORD = re.compile(r"\w+")
 FUNCTION_WORDS = frozenset(
@@ -39,21 +40,26 @@ def words(text: str) -> set[str]:
             if (len(w) > 2 or w.isdigit()) and w not in FUNCTION_WORDS}
 
 
+@lru_cache(maxsize=1)
+def _model(folder: str) -> Any:
+    """The reading model, loaded once per worker process (not once per document)."""
+    from qa.reader.span_model import SpanModel
+
+    return SpanModel(Path(folder), threads=1)
+
+
 def mine_document(job: tuple[str, str, int, float | None]) -> list[dict[str, Any]]:
     """The hard negatives of one train document."""
-    from qa.reader.span_model import SpanModel
     from qa.reader.windows import batch_arrays, best_spans, cut_windows
 
     name, folder, depth, margin = job
-    model = SpanModel(Path(folder), threads=1)
+    model = _model(folder)
     floor = model.margin if margin is None else margin
     _, chunks = document_chunks(name)
     out: list[dict[str, Any]] = []
     for q in questions_of(name, depth):
-        lowered = [a.lower() for a in q.answers]
         gold_words = set().union(*(words(a) for a in q.answers)) if q.answers else set()
-        picked = [i for i in q.retrieved
-                  if not any(a in chunks[i].text.lower() for a in lowered)]
+        picked = answer_free(q, chunks)
         if not picked:
             continue
         texts = [chunks[i].text for i in picked]

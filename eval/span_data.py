@@ -140,14 +140,18 @@ def locate(answer: str, evidence: str) -> int:
     return evidence.find(answer)
 
 
+def answer_free(q: Question, chunks: list[Any]) -> list[int]:
+    """The retrieved chunks (best first) that hold no written form of any gold answer."""
+    lowered = [a.lower() for a in q.answers]
+    return [i for i in q.retrieved if not any(a in chunks[i].text.lower() for a in lowered)]
+
+
 def examples_of(name: str, rng: random.Random, negatives: int = 1,
                 unanswerable_negatives: int = 2, depth: int = 5) -> Iterator[Example]:
     """Training examples of one document (see the module docstring)."""
     _, chunks = document_chunks(name)
     for q in questions_of(name, depth):
-        lowered = [a.lower() for a in q.answers]
-        pool = [i for i in q.retrieved
-                if not any(a in chunks[i].text.lower() for a in lowered)]
+        pool = answer_free(q, chunks)
         if q.gold_span is not None:
             if q.gold_chunk is None:
                 continue  # the answer crosses a chunk boundary: no clean positive
