@@ -37,28 +37,35 @@ from qa.reader.windows import load_tokenizer
 MAX_F1_LOSS = 0.01
 
 
-def variants(fp32: Path, work: Path) -> dict[str, Path]:
-    """Write each int8 variant of ``fp32`` into ``work``; their paths by name."""
+def plans(fp32: Path) -> dict[str, dict[str, Any]]:
+    """``quantize_dynamic`` options of each variant of the export ``fp32``, by name."""
     import onnx
-    from onnxruntime.quantization import QuantType, quantize_dynamic
 
     graph = onnx.load(str(fp32), load_external_data=False).graph
     matmuls = [n.name for n in graph.node if n.op_type == "MatMul"]
     keep = [n for n in matmuls if n.endswith("qa_outputs/MatMul")
             or (n.endswith("output/dense/MatMul") and "attention" not in n)]
-    plans: dict[str, dict[str, Any]] = {
+    return {
         "int8": {},
         "int8-pc": {"per_channel": True},
         "int8-pc-rr": {"per_channel": True, "reduce_range": True},
         "int8-pc-head": {"per_channel": True, "nodes_to_exclude": keep},
         "int8-embed": {"op_types_to_quantize": ["Gather"]},
     }
-    out = {}
-    for name, options in plans.items():
-        path = work / f"model-{name}.onnx"
-        quantize_dynamic(str(fp32), str(path), weight_type=QuantType.QInt8, **options)
-        out[name] = path
+
+
+def quantize(fp32: Path, out: Path, options: dict[str, Any]) -> Path:
+    """``fp32`` with int8 weights by ``options`` (one of ``plans``) into ``out``."""
+    from onnxruntime.quantization import QuantType, quantize_dynamic
+
+    quantize_dynamic(str(fp32), str(out), weight_type=QuantType.QInt8, **options)
     return out
+
+
+def variants(fp32: Path, work: Path) -> dict[str, Path]:
+    """Write each int8 variant of ``fp32`` into ``work``; their paths by name."""
+    return {name: quantize(fp32, work / f"model-{name}.onnx", options)
+            for name, options in plans(fp32).items()}
 
 
 def pick(figures: dict[str, dict[str, Any]]) -> str:

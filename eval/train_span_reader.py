@@ -228,11 +228,16 @@ def train_step(model: Any, optimizer: Any, scheduler: Any, rows: Sequence[Any]) 
 
 
 def export(model: Any, out: Path) -> None:
-    """The model as ONNX (``start_logits``, ``end_logits``), batch and length dynamic."""
+    """The model as ONNX (``start_logits``, ``end_logits``), batch and length dynamic, with
+    the eager attention: an additive mask. torch's SDPA attention exports its mask as
+    ``Where`` + ``IsNaN`` over every score, 16 % of an int8 run on this 2-core machine; the
+    eager graph's int8 file is ~1.2x faster, with the same weights."""
     import warnings
 
     import torch
 
+    before = model.config._attn_implementation
+    model.set_attn_implementation("eager")
     names = ["input_ids", "attention_mask", "token_type_ids"]
     sample = tuple(torch.ones((2, 16), dtype=torch.long) for _ in names)
 
@@ -251,6 +256,7 @@ def export(model: Any, out: Path) -> None:
         torch.onnx.export(Wrapped(), sample, str(out), input_names=names,
                           output_names=["start_logits", "end_logits"], dynamic_axes=axes,
                           opset_version=17, dynamo=False)
+    model.set_attn_implementation(before)
 
 
 def finish(args: argparse.Namespace, model: Any, tokenizer: Any, base: Path,
