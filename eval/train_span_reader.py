@@ -251,12 +251,14 @@ def export(model: Any, out: Path) -> None:
             return o.start_logits, o.end_logits
 
     axes = {n: {0: "batch", 1: "tokens"} for n in (*names, "start_logits", "end_logits")}
-    with torch.no_grad(), warnings.catch_warnings():
-        warnings.simplefilter("ignore")
-        torch.onnx.export(Wrapped(), sample, str(out), input_names=names,
-                          output_names=["start_logits", "end_logits"], dynamic_axes=axes,
-                          opset_version=17, dynamo=False)
-    model.set_attn_implementation(before)
+    try:
+        with torch.no_grad(), warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            torch.onnx.export(Wrapped(), sample, str(out), input_names=names,
+                              output_names=["start_logits", "end_logits"], dynamic_axes=axes,
+                              opset_version=17, dynamo=False)
+    finally:  # the caller's model keeps its own attention
+        model.set_attn_implementation(before)
 
 
 def finish(args: argparse.Namespace, model: Any, tokenizer: Any, base: Path,
