@@ -70,10 +70,12 @@ def variants(fp32: Path, work: Path) -> dict[str, Path]:
 
 def pick(figures: dict[str, dict[str, Any]]) -> str:
     """The smallest file whose dev F1 is within ``MAX_F1_LOSS`` of fp32's (fp32 itself when
-    none is); the better F1 breaks a tie in size."""
+    none is); a tie in size goes to the better F1 + abstention recall, the criterion of every
+    other choice (``eval.span_choices``): variants of one size differ in how they decline."""
     floor = figures["fp32"]["f1"] - MAX_F1_LOSS - 1e-9
     fit = [n for n, f in figures.items() if f["f1"] >= floor]
-    return min(fit, key=lambda n: (figures[n]["mb"], -figures[n]["f1"]))
+    return min(fit, key=lambda n: (figures[n]["mb"], -figures[n]["f1"]
+                                   - figures[n].get("abstention_recall", 0.0)))
 
 
 def _cannot_win(figures: dict[str, dict[str, Any]], mb: float) -> bool:

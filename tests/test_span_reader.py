@@ -181,6 +181,18 @@ def test_the_smallest_export_within_one_f1_point_is_kept() -> None:
     assert pick(figures) == "fp32"     # nothing smaller is good enough
 
 
+def test_a_tie_in_size_goes_to_f1_plus_abstention_recall() -> None:
+    from eval.quantize_span_reader import pick
+
+    # the seed-29 stage's dev documents (2026-12-07): two 23.0 MB variants within the rule
+    figures = {"fp32": {"f1": 0.865, "abstention_recall": 0.797, "mb": 90.4},
+               "int8-pc": {"f1": 0.8697, "abstention_recall": 0.741, "mb": 23.0},
+               "int8-pc-rr": {"f1": 0.8629, "abstention_recall": 0.804, "mb": 23.0}}
+    assert pick(figures) == "int8-pc-rr"   # 1.667 against 1.611
+    figures["int8-pc-rr"]["abstention_recall"] = 0.741
+    assert pick(figures) == "int8-pc"      # equal abstention: the better F1
+
+
 def test_a_larger_export_is_not_scored_once_a_smaller_one_is_within_the_rule() -> None:
     from eval.quantize_span_reader import _cannot_win
 
