@@ -71,11 +71,13 @@ def variants(fp32: Path, work: Path) -> dict[str, Path]:
 def pick(figures: dict[str, dict[str, Any]]) -> str:
     """The smallest file whose dev F1 is within ``MAX_F1_LOSS`` of fp32's (fp32 itself when
     none is); a tie in size goes to the better F1 + abstention recall, the criterion of every
-    other choice (``eval.span_choices``): variants of one size differ in how they decline."""
+    other choice (``eval.span_choices.criterion``): variants of one size differ in how they
+    decline."""
+    from eval.span_choices import criterion
+
     floor = figures["fp32"]["f1"] - MAX_F1_LOSS - 1e-9
     fit = [n for n, f in figures.items() if f["f1"] >= floor]
-    return min(fit, key=lambda n: (figures[n]["mb"], -figures[n]["f1"]
-                                   - figures[n].get("abstention_recall", 0.0)))
+    return min(fit, key=lambda n: (figures[n]["mb"], -criterion(figures[n])))
 
 
 def _cannot_win(figures: dict[str, dict[str, Any]], mb: float) -> bool:

@@ -172,8 +172,9 @@ def test_tampered_model_is_refused_in_one_line(tmp_path: Path, real_settings: An
 def test_the_smallest_export_within_one_f1_point_is_kept() -> None:
     from eval.quantize_span_reader import pick
 
-    figures = {"fp32": {"f1": 0.850, "mb": 90.4}, "int8": {"f1": 0.809, "mb": 22.9},
-               "int8-pc": {"f1": 0.841, "mb": 23.0}, "int8-embed": {"f1": 0.849, "mb": 54.0}}
+    figures = {name: {"f1": f1, "abstention_recall": 0.7, "mb": mb} for name, f1, mb in (
+        ("fp32", 0.850, 90.4), ("int8", 0.809, 22.9), ("int8-pc", 0.841, 23.0),
+        ("int8-embed", 0.849, 54.0))}
     assert pick(figures) == "int8-pc"  # 0.9 points lost: within the rule, and smallest
     figures["int8-pc"]["f1"] = 0.835   # 1.5 points lost: over the rule
     assert pick(figures) == "int8-embed"
@@ -196,9 +197,10 @@ def test_a_tie_in_size_goes_to_f1_plus_abstention_recall() -> None:
 def test_a_larger_export_is_not_scored_once_a_smaller_one_is_within_the_rule() -> None:
     from eval.quantize_span_reader import _cannot_win
 
-    scored = {"fp32": {"f1": 0.857, "mb": 90.4}, "int8": {"f1": 0.832, "mb": 22.9}}
+    scored = {"fp32": {"f1": 0.857, "abstention_recall": 0.7, "mb": 90.4},
+              "int8": {"f1": 0.832, "abstention_recall": 0.7, "mb": 22.9}}
     assert not _cannot_win(scored, 23.0)   # int8 is 2.5 points down: go on scoring
-    scored["int8-pc"] = {"f1": 0.850, "mb": 23.0}
+    scored["int8-pc"] = {"f1": 0.850, "abstention_recall": 0.7, "mb": 23.0}
     assert not _cannot_win(scored, 23.0)   # the same size may still win on F1
     assert _cannot_win(scored, 33.6)       # larger than a variant within the rule
 
