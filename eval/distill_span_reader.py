@@ -151,7 +151,8 @@ def distill(args: argparse.Namespace) -> None:
     import torch
     from tqdm import tqdm
 
-    base, tokenizer, train_files, n_questions, labelled, positives = prepare(args)
+    data = prepare(args)
+    labelled = data.windows
     work = Path(args.work)
     work.mkdir(parents=True, exist_ok=True)
     teacher = Path(args.teacher)
@@ -179,17 +180,16 @@ def distill(args: argparse.Namespace) -> None:
                            "layers_kept": keep},
         "seed": args.seed, "epochs": args.epochs, "batch": args.batch, "lr": args.lr,
         "alpha": args.alpha, "temperature": args.temperature, "threads": args.threads,
-        "questions": n_questions, "windows": len(labelled), "windows_with_answer": positives,
-        "documents": len(train_files), "minutes_this_run": round(minutes, 1),
+        **data.fields(), "minutes_this_run": round(minutes, 1),
         "steps": stop, "planned_steps": total,
         "hard_negatives": {"file": str(Path(args.hard_negatives)),
                            "sha256": sha256_file(Path(args.hard_negatives))}
         if args.hard_negatives else None,
     }
     target = work / "model"
-    chosen = write_model(model, tokenizer, base, work, target, threads=args.threads,
+    chosen = write_model(model, data.tokenizer, data.base, work, target, threads=args.threads,
                          quantize=True, training=training,
-                         train_hashes=file_hashes(train_files),
+                         train_hashes=file_hashes(data.train_files),
                          what=f"{WHAT}; {args.layers} of its 6 layers, distilled from the "
                               f"shipped reader")
     print(f"wrote {target} ({chosen})")

