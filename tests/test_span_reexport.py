@@ -37,7 +37,7 @@ def _tiny_reader(attention: str = "eager") -> Any:
 
 def _sdpa_export(model: Any, out: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     """``model`` exported as the readers before the eager export were (torch's SDPA)."""
-    from eval.train_span_reader import export
+    from eval.span_export import export
 
     with monkeypatch.context() as m:
         m.setattr(model, "set_attn_implementation", lambda *_: None)
@@ -76,7 +76,7 @@ def _close_where_read(a: np.ndarray, b: np.ndarray, mask: np.ndarray, atol: floa
 
 def test_the_eager_export_has_no_mask_ops_and_computes_what_sdpa_does(
         tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    from eval.train_span_reader import export
+    from eval.span_export import export
 
     model = _tiny_reader("sdpa")
     old = _sdpa_export(model, tmp_path / "sdpa.onnx", monkeypatch)
@@ -95,7 +95,7 @@ def test_an_sdpa_int8_reader_is_rebuilt_eager_with_the_same_int8(
 
     from eval.quantize_span_reader import plans, quantize
     from eval.reexport_span_reader import int8_tensors, load_dequantized
-    from eval.train_span_reader import export
+    from eval.span_export import export
 
     sdpa = _sdpa_export(_tiny_reader("sdpa"), tmp_path / "old-fp32.onnx", monkeypatch)
     options = plans(sdpa)["int8-pc-rr"]
