@@ -208,7 +208,7 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--work", required=True)
     args = parser.parse_args(argv)
     # what stage_examples reads besides these
-    args.focus, args.replay, args.exclude = None, 2.0, None
+    args.focus, args.replay, args.exclude, args.focus_documents = None, 2.0, None, None
     distill(args)
 
 

@@ -84,8 +84,8 @@ def length_batches(lengths: Sequence[int], batch: int, rng: random.Random) -> li
 
 def training_examples(names: Sequence[str], seed: int, max_questions: int | None,
                       focus: str | None = None, replay: float = 2.0,
-                      exclude: str | None = None,
-                      include: set[str] | None = None) -> tuple[list[Example], int]:
+                      exclude: str | None = None, include: set[str] | None = None,
+                      focus_documents: str | None = None) -> tuple[list[Example], int]:
     """Examples of the named documents; with ``max_questions``, of that many questions
     drawn at random (seeded) from them. With ``focus`` (an item-id prefix), the questions
     whose id starts with it plus ``replay`` times as many of the others, drawn at random
@@ -94,6 +94,8 @@ def training_examples(names: Sequence[str], seed: int, max_questions: int | None
     (a learning-curve point over the first round of questions only). ``include`` (question
     ids) are kept besides the ``max_questions`` drawn (the questions of hard negatives, so
     their answers are seen beside the passages that do not hold them).
+    ``focus_documents`` (text in a document's name) focuses like ``focus``, on the questions
+    of the documents so named (a genre: joint statements, say), ``include`` kept too.
     Returns the examples and the question count."""
     rng = random.Random(seed)
     examples = [e for n in names for e in examples_of(n, rng)]
@@ -101,11 +103,18 @@ def training_examples(names: Sequence[str], seed: int, max_questions: int | None
         examples = [e for e in examples if not e.qid.split("#", 1)[1].startswith(exclude)]
     qids = sorted({e.qid for e in examples})
     keep: set[str] | None = None
-    if focus is not None:
-        new = [q for q in qids if q.split("#", 1)[1].startswith(focus)]
-        old = [q for q in qids if not q.split("#", 1)[1].startswith(focus)]
+    if focus is not None or focus_documents is not None:
+        def focused(qid: str) -> bool:
+            doc, item = qid.split("#", 1)
+            return (item.startswith(focus) if focus is not None
+                    else str(focus_documents) in doc)
+
+        new = [q for q in qids if focused(q)]
+        old = [q for q in qids if not focused(q)]
         count = min(len(old), round(replay * len(new)))
         keep = set(new) | set(random.Random(seed).sample(old, count))
+        if focus_documents is not None:
+            keep |= include or set()
     elif max_questions is not None and max_questions < len(qids):
         keep = set(random.Random(seed).sample(qids, max_questions)) | (include or set())
     if keep is not None:
@@ -131,7 +140,7 @@ def stage_examples(args: argparse.Namespace, names: Sequence[str]) -> tuple[list
     hard = hard_negatives(Path(args.hard_negatives)) if args.hard_negatives else []
     examples, n_questions = training_examples(names, args.seed, args.max_questions,
                                               args.focus, args.replay, args.exclude,
-                                              {e.qid for e in hard})
+                                              {e.qid for e in hard}, args.focus_documents)
     if hard:
         print(f"{len(hard)} hard negatives from {args.hard_negatives}", flush=True)
     return examples + hard, n_questions
@@ -284,6 +293,8 @@ def stage_fields(args: argparse.Namespace) -> dict[str, Any]:
     fields: dict[str, Any] = {"init": {"checkpoint": Path(args.init).name,
                                        "sha256": sha256_file(Path(args.init))},
                               "focus_prefix": args.focus, "replay": args.replay}
+    if args.focus_documents:
+        fields["focus_documents"] = args.focus_documents
     if args.hard_negatives:
         path = Path(args.hard_negatives).resolve()
         lines = [line for line in path.read_text("utf-8").splitlines() if line.strip()]
@@ -319,6 +330,8 @@ def main(argv: list[str] | None = None) -> None:
                              "new record as the previous stage)")
     parser.add_argument("--focus", default=None,
                         help="train on the items whose id starts with this prefix ...")
+    parser.add_argument("--focus-documents", default=None,
+                        help="train on the questions of the documents whose name holds this ...")
     parser.add_argument("--replay", type=float, default=2.0,
                         help="... plus this many other questions per focused one")
     parser.add_argument("--exclude", default=None,

@@ -43,6 +43,22 @@ def test_focus_keeps_every_new_item_and_replays_a_seeded_sample_of_the_others() 
     assert {e.qid for e in other} != qids
 
 
+def test_focus_documents_keeps_their_questions_and_the_included_ones() -> None:
+    names = ["2023-joint-statement", "fact-sheet-1", "fact-sheet-2"]
+    hard = {"fact-sheet-2#q07", "fact-sheet-1#w01"}  # questions of hard negatives
+    examples, count = trainer.training_examples(names, seed=5, max_questions=None,
+                                                replay=1.0, include=hard,
+                                                focus_documents="joint")
+    qids = {e.qid for e in examples}
+    new = {q for q in qids if q.startswith("2023-joint-statement#")}
+    assert len(new) == 13  # every question of the focused document, old and new items alike
+    assert hard <= qids
+    assert len(qids - new - hard) >= 13 - len(hard) and count == len(qids) <= 13 + 13 + 2
+    again, _ = trainer.training_examples(names, seed=5, max_questions=None, replay=1.0,
+                                         include=hard, focus_documents="joint")
+    assert again == examples
+
+
 def test_replay_is_capped_by_the_old_questions_there_are() -> None:
     _, count = trainer.training_examples(["a"], seed=1, max_questions=None,
                                          focus="w", replay=100.0)
@@ -106,6 +122,7 @@ def test_a_stage_records_its_hard_negatives_file_from_the_repository_root() -> N
     mined = trainer.ROOT / "data" / "hard-negatives.jsonl"
     # init: any file will do, only its hash is recorded
     args = argparse.Namespace(init=str(mined), init_record=None, focus=None, replay=2.0,
+                              focus_documents=None,
                               hard_negatives=str(mined))
     fields = trainer.stage_fields(args)["hard_negatives"]
     assert fields["file"] == "data/hard-negatives.jsonl"
