@@ -328,10 +328,11 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--init-record", default=None,
                         help="the record.json of the model --init came from (kept in the "
                              "new record as the previous stage)")
-    parser.add_argument("--focus", default=None,
-                        help="train on the items whose id starts with this prefix ...")
-    parser.add_argument("--focus-documents", default=None,
-                        help="train on the questions of the documents whose name holds this ...")
+    focus = parser.add_mutually_exclusive_group()  # one focus a stage: neither hides the other
+    focus.add_argument("--focus", default=None,
+                       help="train on the items whose id starts with this prefix ...")
+    focus.add_argument("--focus-documents", default=None,
+                       help="train on the questions of the documents whose name holds this ...")
     parser.add_argument("--replay", type=float, default=2.0,
                         help="... plus this many other questions per focused one")
     parser.add_argument("--exclude", default=None,

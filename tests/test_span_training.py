@@ -128,3 +128,10 @@ def test_a_stage_records_its_hard_negatives_file_from_the_repository_root() -> N
     assert fields["file"] == "data/hard-negatives.jsonl"
     assert fields["sha256"] == sha256_file(mined)
     assert fields["passages"] == sum(1 for _ in mined.open("rb"))
+
+
+def test_one_focus_a_stage_on_the_command_line(capsys: pytest.CaptureFixture[str]) -> None:
+    with pytest.raises(SystemExit) as stop:
+        trainer.main(["--focus", "w", "--focus-documents", "joint"])
+    assert stop.value.code == 2
+    assert "not allowed with argument --focus" in capsys.readouterr().err
